@@ -1,0 +1,190 @@
+//! Redaction and truncation for the request log: nothing secret is stored, nothing huge.
+
+use axum::http::HeaderMap;
+use serde_json::{Map, Value};
+
+/// Bodies are kept up to this many bytes.
+pub const MAX_LOGGED_BODY: usize = 64 * 1024;
+pub const REDACTED: &str = "[REDACTED]";
+
+/// JSON keys whose values are secrets wherever they appear.
+const SECRET_KEYS: &[&str] = &[
+    "password",
+    "api_key",
+    "apikey",
+    "secret",
+    "secret_key",
+    "client_secret",
+    "access_token",
+    "refresh_token",
+    "public_token",
+    "link_token",
+    "token",
+    "authorization",
+    "private_key",
+];
+
+/// Fields of a `credentials` object that are not secret and help debugging.
+const VISIBLE_CREDENTIAL_FIELDS: &[&str] = &["base_url"];
+
+const SECRET_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "x-api-key",
+    "apikey",
+];
+
+fn is_secret_key(k: &str) -> bool {
+    let k = k.to_ascii_lowercase();
+    SECRET_KEYS.contains(&k.as_str()) || k.ends_with("_secret") || k.ends_with("_password")
+}
+
+/// Redacts secret values in a JSON document, recursively.
+pub fn json(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| {
+                    let red = if is_secret_key(k) && !v.is_null() {
+                        Value::String(REDACTED.into())
+                    } else if k == "credentials" {
+                        credentials(v)
+                    } else {
+                        json(v)
+                    };
+                    (k.clone(), red)
+                })
+                .collect::<Map<_, _>>(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(json).collect()),
+        other => other.clone(),
+    }
+}
+
+fn credentials(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| {
+                    let keep = VISIBLE_CREDENTIAL_FIELDS.contains(&k.as_str()) || v.is_null();
+                    (
+                        k.clone(),
+                        if keep {
+                            v.clone()
+                        } else {
+                            Value::String(REDACTED.into())
+                        },
+                    )
+                })
+                .collect(),
+        ),
+        Value::Null => Value::Null,
+        _ => Value::String(REDACTED.into()),
+    }
+}
+
+/// A body as logged: JSON is redacted and re-serialised; anything else is kept as text
+/// unless it looks like it carries a bearer credential. Truncated at [`MAX_LOGGED_BODY`].
+pub fn body(bytes: &[u8]) -> String {
+    let text = match serde_json::from_slice::<Value>(bytes) {
+        Ok(v) => json(&v).to_string(),
+        Err(_) => {
+            let s = String::from_utf8_lossy(bytes);
+            if s.contains("mw_sk_") || s.contains("mw_ct_") || s.contains("whsec_") {
+                REDACTED.to_string()
+            } else {
+                s.into_owned()
+            }
+        }
+    };
+    truncate(text)
+}
+
+fn truncate(mut s: String) -> String {
+    if s.len() > MAX_LOGGED_BODY {
+        let mut cut = MAX_LOGGED_BODY;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push_str("…[truncated]");
+    }
+    s
+}
+
+/// Request headers as a JSON object, secret ones redacted.
+pub fn headers(h: &HeaderMap) -> Value {
+    let mut m = Map::new();
+    for (name, value) in h {
+        let n = name.as_str();
+        let v = if SECRET_HEADERS.contains(&n) {
+            REDACTED.to_string()
+        } else {
+            String::from_utf8_lossy(value.as_bytes()).into_owned()
+        };
+        m.insert(n.to_string(), Value::String(v));
+    }
+    Value::Object(m)
+}
+
+/// A path with query string, secret-looking query parameters redacted.
+pub fn path(p: &str) -> String {
+    let Some((path, query)) = p.split_once('?') else {
+        return p.to_string();
+    };
+    let q: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, _)) if is_secret_key(k) => format!("{k}={REDACTED}"),
+            _ => pair.to_string(),
+        })
+        .collect();
+    format!("{path}?{}", q.join("&"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn secrets_are_redacted_everywhere() {
+        let v = json!({
+            "name": "Plant 4",
+            "credentials": {"base_url": "https://x.example", "api_key": "k-123", "username": "bob"},
+            "nested": [{"password": "p"}, {"access_token": "mw_ct_abc"}],
+            "webhook_secret": "whsec_x"
+        });
+        let s = json(&v).to_string();
+        for secret in ["k-123", "bob", "\"p\"", "mw_ct_abc", "whsec_x"] {
+            assert!(!s.contains(secret), "{secret} leaked in {s}");
+        }
+        assert!(s.contains("https://x.example"));
+        assert!(s.contains("Plant 4"));
+    }
+
+    #[test]
+    fn non_json_bodies_with_tokens_are_dropped_and_long_ones_truncated() {
+        assert_eq!(body(b"token=mw_ct_abcdef"), REDACTED);
+        let long = "a".repeat(MAX_LOGGED_BODY + 10);
+        let out = body(long.as_bytes());
+        assert!(out.len() < MAX_LOGGED_BODY + 20);
+        assert!(out.ends_with("[truncated]"));
+    }
+
+    #[test]
+    fn headers_and_query_strings() {
+        let mut h = HeaderMap::new();
+        h.insert("authorization", "Bearer mw_sk_x".parse().unwrap());
+        h.insert("user-agent", "curl".parse().unwrap());
+        let v = headers(&h);
+        assert_eq!(v["authorization"], REDACTED);
+        assert_eq!(v["user-agent"], "curl");
+        assert_eq!(
+            path("/a?public_token=abc&x=1"),
+            "/a?public_token=[REDACTED]&x=1"
+        );
+    }
+}

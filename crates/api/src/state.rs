@@ -1,0 +1,62 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+
+use millwright_connectors::Registry;
+use millwright_store::Store;
+
+use crate::{
+    auth::Authenticator, keyring::Keyring, rate_limit::RateLimiter, request_log::RequestLogger,
+};
+
+/// Settings the API needs at run time (the binary builds them from its configuration).
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// Requests a minute per credential; 0 turns limiting off. A workspace may override it.
+    pub rate_limit_per_minute: u64,
+    /// `http://host:port` under which this server is reached (Link URLs, docs).
+    pub public_url: String,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            max_body_bytes: 1024 * 1024,
+            rate_limit_per_minute: 600,
+            public_url: "http://127.0.0.1:8080".into(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub connectors: Arc<Registry>,
+    pub keyring: Arc<Keyring>,
+    pub auth: Arc<Authenticator>,
+    pub rate_limiter: Arc<RateLimiter>,
+    pub request_logger: RequestLogger,
+    pub config: Arc<ApiConfig>,
+}
+
+impl AppState {
+    pub fn new(
+        store: Arc<dyn Store>,
+        connectors: Registry,
+        keyring: Keyring,
+        request_logger: RequestLogger,
+        config: ApiConfig,
+    ) -> AppState {
+        AppState {
+            auth: Arc::new(Authenticator::new(store.clone())),
+            rate_limiter: Arc::new(RateLimiter::default()),
+            store,
+            connectors: Arc::new(connectors),
+            keyring: Arc::new(keyring),
+            request_logger,
+            config: Arc::new(config),
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! Configuration: defaults < TOML file (`--config`) < `MILLWRIGHT_*` environment < flags.
+
+use std::path::{Path, PathBuf};
+
+use figment::{
+    providers::{Env, Format, Serialized, Toml},
+    Figment,
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Config {
+    /// Address the HTTP server binds.
+    pub listen: String,
+    /// Where the SQLite database and the generated master key live.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; default `sqlite://<data_dir>/millwright.db`.
+    pub database_url: Option<String>,
+    /// How clients reach this server; default `http://<listen>`.
+    pub public_url: Option<String>,
+    /// Base64 of 32 bytes; generated into the data dir when unset.
+    pub master_key: Option<String>,
+    /// Allow loopback and private addresses as webhook targets (development only).
+    pub allow_private_webhook_targets: bool,
+    /// Requests a minute per connection token and per workspace key; 0 turns limiting off.
+    pub rate_limit_per_minute: u64,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Days request logs are kept.
+    pub request_log_retention_days: u32,
+    /// `text` or `json` log lines.
+    pub log_format: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./millwright-data"),
+            database_url: None,
+            public_url: None,
+            master_key: None,
+            allow_private_webhook_targets: false,
+            rate_limit_per_minute: 600,
+            max_body_bytes: 1024 * 1024,
+            request_log_retention_days: 14,
+            log_format: "text".into(),
+        }
+    }
+}
+
+/// Keys read from the environment as `MILLWRIGHT_<KEY>`.
+const ENV_KEYS: &[&str] = &[
+    "listen",
+    "data_dir",
+    "database_url",
+    "public_url",
+    "master_key",
+    "allow_private_webhook_targets",
+    "rate_limit_per_minute",
+    "max_body_bytes",
+    "request_log_retention_days",
+    "log_format",
+];
+
+/// Values given as flags; only the `Some` ones override.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct FlagOverrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_private_webhook_targets: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit_per_minute: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<String>,
+}
+
+impl Config {
+    /// Loads the configuration in precedence order: flags, environment, file, defaults.
+    pub fn load(file: Option<&Path>, flags: &FlagOverrides) -> Result<Config, figment::Error> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(f) = file {
+            if !f.exists() {
+                return Err(figment::Error::from(format!(
+                    "config file {} does not exist",
+                    f.display()
+                )));
+            }
+            fig = fig.merge(Toml::file(f));
+        }
+        fig.merge(Env::prefixed("MILLWRIGHT_").only(ENV_KEYS))
+            .merge(Serialized::defaults(flags))
+            .extract()
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!("sqlite://{}", self.data_dir.join("millwright.db").display())
+        })
+    }
+
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+            .trim_end_matches('/')
+            .to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precedence_is_flags_env_file_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "mw.toml",
+                "listen = \"127.0.0.1:1000\"\nrate_limit_per_minute = 5\nlog_format = \"json\"",
+            )?;
+            jail.set_env("MILLWRIGHT_LISTEN", "127.0.0.1:2000");
+            jail.set_env("MILLWRIGHT_RATE_LIMIT_PER_MINUTE", "7");
+            let flags = FlagOverrides {
+                listen: Some("127.0.0.1:3000".into()),
+                ..Default::default()
+            };
+            let c = Config::load(Some(Path::new("mw.toml")), &flags)?;
+            assert_eq!(c.listen, "127.0.0.1:3000");
+            assert_eq!(c.rate_limit_per_minute, 7);
+            assert_eq!(c.log_format, "json");
+            assert_eq!(c.max_body_bytes, 1024 * 1024);
+            let c = Config::load(Some(Path::new("mw.toml")), &FlagOverrides::default())?;
+            assert_eq!(c.listen, "127.0.0.1:2000");
+            assert_eq!(c.public_url(), "http://127.0.0.1:2000");
+            assert!(c.database_url().starts_with("sqlite://"));
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,5 @@
+//! The `millwright` binary.
+
+fn main() -> std::process::ExitCode {
+    millwright::cli::main()
+}

@@ -1,0 +1,123 @@
+//! Boots Millwright: storage, migrations, keys, the HTTP server and the workers.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use anyhow::Context;
+use millwright_api::{keyring::Keyring, request_log::RequestLogger, ApiConfig, AppState};
+use millwright_connectors::Registry;
+use millwright_store::Store;
+use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
+
+use crate::{config::Config, master_key, storage, worker::Worker};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Role {
+    /// API and workers in one process.
+    All,
+    /// Only the HTTP API.
+    Api,
+    /// Only background workers.
+    Worker,
+}
+
+/// A started server. Dropping it does not stop it; call [`RunningServer::shutdown`].
+pub struct RunningServer {
+    /// The bound address (`None` for a worker-only node).
+    pub addr: Option<SocketAddr>,
+    pub store: Arc<dyn Store>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl RunningServer {
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr.expect("this node serves HTTP"))
+    }
+
+    /// Stops accepting requests, lets in-flight ones finish, flushes request logs, stops workers.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+/// Opens the store and applies migrations.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let store = storage::open(&config.database_url()).await?;
+    store
+        .migrate()
+        .await
+        .context("applying database migrations")?;
+    Ok(store)
+}
+
+/// Starts the server and returns once it accepts requests.
+pub async fn start(config: Config, role: Role) -> anyhow::Result<RunningServer> {
+    let store = open_store(&config).await?;
+    let key = master_key::load(config.master_key.as_deref(), &config.data_dir)?;
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let mut tasks = Vec::new();
+    let mut addr = None;
+
+    if role != Role::Worker {
+        let listener = TcpListener::bind(&config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
+        let bound = listener.local_addr()?;
+        let public_url = if config.public_url.is_some() {
+            config.public_url()
+        } else {
+            format!("http://{bound}")
+        };
+        let (logger, log_writer) = RequestLogger::spawn(store.clone());
+        let state = AppState::new(
+            store.clone(),
+            Registry::standard(),
+            Keyring::new(key),
+            logger,
+            ApiConfig {
+                max_body_bytes: config.max_body_bytes,
+                rate_limit_per_minute: config.rate_limit_per_minute,
+                public_url,
+            },
+        );
+        let limiter = state.rate_limiter.clone();
+        let app = millwright_api::router(state);
+        let mut rx = shutdown_rx.clone();
+        tasks.push(tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+                let _ = rx.wait_for(|s| *s).await;
+            });
+            if let Err(e) = serve.await {
+                tracing::error!(error = %e, "HTTP server failed");
+            }
+            // Every sender is gone with the router: the writer drains and ends.
+            let _ = log_writer.await;
+        }));
+        let mut rx = shutdown_rx.clone();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => limiter.sweep(),
+                    _ = rx.wait_for(|s| *s) => return,
+                }
+            }
+        }));
+        tracing::info!("listening on http://{bound}");
+        addr = Some(bound);
+    }
+
+    if role != Role::Api {
+        let worker = Worker::new(store.clone(), config.request_log_retention_days);
+        tasks.push(tokio::spawn(worker.run(shutdown_rx.clone())));
+    }
+
+    Ok(RunningServer {
+        addr,
+        store,
+        shutdown: shutdown_tx,
+        tasks,
+    })
+}

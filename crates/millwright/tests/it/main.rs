@@ -1,0 +1,12 @@
+//! Integration tests: each boots the real server on 127.0.0.1:0 over a real SQLite file (some
+//! also on PostgreSQL) and talks HTTP to it, with the MaintainX simulator as the source system.
+
+mod cli;
+mod common;
+mod credits;
+mod errors;
+mod isolation;
+mod lifecycle;
+mod openapi;
+mod request_logs;
+mod secrets_at_rest;

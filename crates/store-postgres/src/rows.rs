@@ -1,0 +1,173 @@
+//! Decoding rows into the store's types, and sqlx errors into [`StoreError`].
+
+use millwright_core::{credits::Deployment, scope, status::ConnectionStatus, time::Timestamp};
+use millwright_store::{
+    Connection, HealthSnapshot, Job, JobState, RequestLog, StoreError, StoreResult, TokenLookup,
+    TokenRecord, User, Workspace,
+};
+use sqlx::{postgres::PgRow, Row};
+
+/// Maps an sqlx error to the store's error: unique violations become [`StoreError::Conflict`]
+/// (the API turns them into 409s), undecodable values [`StoreError::Corrupt`], and everything
+/// else — unreachable server, timeouts, other SQL errors — [`StoreError::Backend`].
+pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            StoreError::Conflict(match d.constraint() {
+                Some(c) => format!("{} ({c})", d.message()),
+                None => d.message().to_owned(),
+            })
+        }
+        sqlx::Error::ColumnDecode { .. }
+        | sqlx::Error::Decode(_)
+        | sqlx::Error::ColumnNotFound(_) => StoreError::Corrupt(e.to_string()),
+        _ => StoreError::Backend(e.to_string()),
+    }
+}
+
+/// One column, with decoding failures reported as corruption rather than as a backend fault.
+fn col<'r, T>(row: &'r PgRow, name: &str) -> StoreResult<T>
+where
+    T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+{
+    row.try_get(name)
+        .map_err(|e| StoreError::Corrupt(format!("column {name}: {e}")))
+}
+
+/// A `workspaces` row.
+pub(crate) fn workspace(row: &PgRow) -> StoreResult<Workspace> {
+    Ok(Workspace {
+        id: col(row, "id")?,
+        name: col(row, "name")?,
+        credit_limit: col(row, "credit_limit")?,
+        rate_limit_per_minute: col(row, "rate_limit_per_minute")?,
+        wrapped_data_key: col(row, "wrapped_data_key")?,
+        created_at: col(row, "created_at")?,
+    })
+}
+
+/// A `users` row.
+pub(crate) fn user(row: &PgRow) -> StoreResult<User> {
+    Ok(User {
+        id: col(row, "id")?,
+        workspace_id: col(row, "workspace_id")?,
+        email: col(row, "email")?,
+        password_hash: col(row, "password_hash")?,
+        created_at: col(row, "created_at")?,
+    })
+}
+
+fn connection_status(id: &str, s: &str) -> StoreResult<ConnectionStatus> {
+    ConnectionStatus::parse(s)
+        .ok_or_else(|| StoreError::Corrupt(format!("connection {id}: unknown status {s:?}")))
+}
+
+/// A `connections` row (`SELECT *` or `RETURNING *`).
+pub(crate) fn connection(row: &PgRow) -> StoreResult<Connection> {
+    let id: String = col(row, "id")?;
+    let deployment: String = col(row, "deployment")?;
+    let deployment = Deployment::parse(&deployment).ok_or_else(|| {
+        StoreError::Corrupt(format!(
+            "connection {id}: unknown deployment {deployment:?}"
+        ))
+    })?;
+    let status: String = col(row, "status")?;
+    let status = connection_status(&id, &status)?;
+    let health = match col::<Option<String>>(row, "health_status")? {
+        None => None,
+        Some(status) => Some(HealthSnapshot {
+            status,
+            checked_at: col::<Option<Timestamp>>(row, "health_checked_at")?.ok_or_else(|| {
+                StoreError::Corrupt(format!("connection {id}: health status without a time"))
+            })?,
+            latency_ms: col(row, "health_latency_ms")?,
+            error: col(row, "health_error")?,
+        }),
+    };
+    Ok(Connection {
+        workspace_id: col(row, "workspace_id")?,
+        connector: col(row, "connector")?,
+        deployment,
+        name: col(row, "name")?,
+        status,
+        credits: col(row, "credits")?,
+        metadata: col(row, "metadata")?,
+        sealed_credentials: col(row, "sealed_credentials")?,
+        sync_settings: col(row, "sync_settings")?,
+        field_mappings: col(row, "field_mappings")?,
+        created_at: col(row, "created_at")?,
+        updated_at: col(row, "updated_at")?,
+        disconnected_at: col(row, "disconnected_at")?,
+        last_sync_at: col(row, "last_sync_at")?,
+        health,
+        id,
+    })
+}
+
+/// A `connection_tokens` row.
+pub(crate) fn token(row: &PgRow) -> StoreResult<TokenRecord> {
+    let scopes: String = col(row, "scopes")?;
+    Ok(TokenRecord {
+        id: col(row, "id")?,
+        connection_id: col(row, "connection_id")?,
+        workspace_id: col(row, "workspace_id")?,
+        token_hash: col(row, "token_hash")?,
+        scopes: scope::split(&scopes),
+        expires_at: col(row, "expires_at")?,
+        revoked_at: col(row, "revoked_at")?,
+        created_at: col(row, "created_at")?,
+    })
+}
+
+/// A token row joined with its connection's status as `connection_status`.
+pub(crate) fn token_lookup(row: &PgRow) -> StoreResult<TokenLookup> {
+    let token = token(row)?;
+    let status: String = col(row, "connection_status")?;
+    let connection_status = connection_status(&token.connection_id, &status)?;
+    Ok(TokenLookup {
+        token,
+        connection_status,
+    })
+}
+
+/// A `jobs` row.
+pub(crate) fn job(row: &PgRow) -> StoreResult<Job> {
+    let id: String = col(row, "id")?;
+    let state: String = col(row, "state")?;
+    let state = JobState::parse(&state)
+        .ok_or_else(|| StoreError::Corrupt(format!("job {id}: unknown state {state:?}")))?;
+    Ok(Job {
+        kind: col(row, "kind")?,
+        workspace_id: col(row, "workspace_id")?,
+        connection_id: col(row, "connection_id")?,
+        payload: col(row, "payload")?,
+        state,
+        run_at: col(row, "run_at")?,
+        attempts: col(row, "attempts")?,
+        lease_owner: col(row, "lease_owner")?,
+        lease_expires_at: col(row, "lease_expires_at")?,
+        last_error: col(row, "last_error")?,
+        dedupe_key: col(row, "dedupe_key")?,
+        created_at: col(row, "created_at")?,
+        finished_at: col(row, "finished_at")?,
+        id,
+    })
+}
+
+/// A `request_logs` row.
+pub(crate) fn request_log(row: &PgRow) -> StoreResult<RequestLog> {
+    Ok(RequestLog {
+        request_id: col(row, "request_id")?,
+        workspace_id: col(row, "workspace_id")?,
+        connection_id: col(row, "connection_id")?,
+        method: col(row, "method")?,
+        path: col(row, "path")?,
+        status: col(row, "status")?,
+        duration_ms: col(row, "duration_ms")?,
+        request_headers: col(row, "request_headers")?,
+        request_body: col(row, "request_body")?,
+        response_body: col(row, "response_body")?,
+        error_code: col(row, "error_code")?,
+        created_at: col(row, "created_at")?,
+    })
+}

@@ -1,0 +1,265 @@
+//! Encoding of values into SQLite columns and strict decoding of rows back into store types.
+//! A value that does not decode (unknown enum text, invalid JSON, out-of-range timestamp) is
+//! reported as [`StoreError::Corrupt`] rather than guessed at.
+
+use chrono::DateTime;
+use millwright_core::{
+    credits::Deployment,
+    scope::{self, Scope},
+    status::ConnectionStatus,
+    time::Timestamp,
+};
+use millwright_store::{
+    Connection, HealthSnapshot, Job, JobState, RequestLog, StoreError, StoreResult, TokenRecord,
+    User, Workspace,
+};
+use rusqlite::Row;
+use serde_json::Value;
+
+use crate::error::Db;
+
+/// The stored form of a timestamp: microseconds since the Unix epoch, UTC.
+pub(crate) fn micros(ts: &Timestamp) -> i64 {
+    ts.timestamp_micros()
+}
+
+pub(crate) fn micros_opt(ts: &Option<Timestamp>) -> Option<i64> {
+    ts.as_ref().map(micros)
+}
+
+/// The stored form of a JSON value.
+pub(crate) fn json_text(v: &Value) -> String {
+    v.to_string()
+}
+
+fn corrupt(col: &str, what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{col}: {what}"))
+}
+
+fn get<T: rusqlite::types::FromSql>(row: &Row<'_>, col: &str) -> StoreResult<T> {
+    row.get(col).db()
+}
+
+fn ts_from(col: &str, v: i64) -> StoreResult<Timestamp> {
+    DateTime::from_timestamp_micros(v)
+        .ok_or_else(|| corrupt(col, format!("timestamp {v} out of range")))
+}
+
+fn ts(row: &Row<'_>, col: &str) -> StoreResult<Timestamp> {
+    ts_from(col, get(row, col)?)
+}
+
+fn ts_opt(row: &Row<'_>, col: &str) -> StoreResult<Option<Timestamp>> {
+    get::<Option<i64>>(row, col)?
+        .map(|v| ts_from(col, v))
+        .transpose()
+}
+
+fn json(row: &Row<'_>, col: &str) -> StoreResult<Value> {
+    let text: String = get(row, col)?;
+    serde_json::from_str(&text).map_err(|e| corrupt(col, format!("invalid JSON: {e}")))
+}
+
+fn status(row: &Row<'_>, col: &str) -> StoreResult<ConnectionStatus> {
+    let text: String = get(row, col)?;
+    ConnectionStatus::parse(&text).ok_or_else(|| corrupt(col, format!("unknown status {text:?}")))
+}
+
+/// Unlike [`scope::split`], which drops unknown words, an unknown scope here is an error: a
+/// token must never silently lose (or be read with fewer) rights than were stored.
+fn scopes(row: &Row<'_>, col: &str) -> StoreResult<Vec<Scope>> {
+    let text: String = get(row, col)?;
+    text.split_whitespace()
+        .map(|w| Scope::parse(w).ok_or_else(|| corrupt(col, format!("unknown scope {w:?}"))))
+        .collect()
+}
+
+/// The stored form of scopes (sorted, de-duplicated, space-separated).
+pub(crate) fn scopes_text(s: &[Scope]) -> String {
+    scope::join(s)
+}
+
+pub(crate) const WORKSPACE_COLS: &str =
+    "id, name, credit_limit, rate_limit_per_minute, wrapped_data_key, created_at";
+
+pub(crate) fn workspace(row: &Row<'_>) -> StoreResult<Workspace> {
+    Ok(Workspace {
+        id: get(row, "id")?,
+        name: get(row, "name")?,
+        credit_limit: get(row, "credit_limit")?,
+        rate_limit_per_minute: get(row, "rate_limit_per_minute")?,
+        wrapped_data_key: get(row, "wrapped_data_key")?,
+        created_at: ts(row, "created_at")?,
+    })
+}
+
+pub(crate) const USER_COLS: &str = "id, workspace_id, email, password_hash, created_at";
+
+pub(crate) fn user(row: &Row<'_>) -> StoreResult<User> {
+    Ok(User {
+        id: get(row, "id")?,
+        workspace_id: get(row, "workspace_id")?,
+        email: get(row, "email")?,
+        password_hash: get(row, "password_hash")?,
+        created_at: ts(row, "created_at")?,
+    })
+}
+
+pub(crate) const CONNECTION_COLS: &str = "id, workspace_id, connector, deployment, name, status, \
+     credits, metadata, sealed_credentials, sync_settings, field_mappings, created_at, updated_at, \
+     disconnected_at, last_sync_at, health_status, health_checked_at, health_latency_ms, \
+     health_error";
+
+pub(crate) fn connection(row: &Row<'_>) -> StoreResult<Connection> {
+    let deployment: String = get(row, "deployment")?;
+    let health = match get::<Option<String>>(row, "health_status")? {
+        None => None,
+        Some(status) => Some(HealthSnapshot {
+            status,
+            checked_at: ts_opt(row, "health_checked_at")?.ok_or_else(|| {
+                corrupt("health_checked_at", "missing while health_status is set")
+            })?,
+            latency_ms: get(row, "health_latency_ms")?,
+            error: get(row, "health_error")?,
+        }),
+    };
+    Ok(Connection {
+        id: get(row, "id")?,
+        workspace_id: get(row, "workspace_id")?,
+        connector: get(row, "connector")?,
+        deployment: Deployment::parse(&deployment)
+            .ok_or_else(|| corrupt("deployment", format!("unknown deployment {deployment:?}")))?,
+        name: get(row, "name")?,
+        status: status(row, "status")?,
+        credits: get(row, "credits")?,
+        metadata: json(row, "metadata")?,
+        sealed_credentials: get(row, "sealed_credentials")?,
+        sync_settings: json(row, "sync_settings")?,
+        field_mappings: json(row, "field_mappings")?,
+        created_at: ts(row, "created_at")?,
+        updated_at: ts(row, "updated_at")?,
+        disconnected_at: ts_opt(row, "disconnected_at")?,
+        last_sync_at: ts_opt(row, "last_sync_at")?,
+        health,
+    })
+}
+
+pub(crate) const TOKEN_COLS: &str =
+    "id, connection_id, workspace_id, token_hash, scopes, expires_at, revoked_at, created_at";
+
+pub(crate) fn token(row: &Row<'_>) -> StoreResult<TokenRecord> {
+    Ok(TokenRecord {
+        id: get(row, "id")?,
+        connection_id: get(row, "connection_id")?,
+        workspace_id: get(row, "workspace_id")?,
+        token_hash: get(row, "token_hash")?,
+        scopes: scopes(row, "scopes")?,
+        expires_at: ts_opt(row, "expires_at")?,
+        revoked_at: ts_opt(row, "revoked_at")?,
+        created_at: ts(row, "created_at")?,
+    })
+}
+
+/// The connection status joined to a token lookup, under its own column name.
+pub(crate) fn connection_status(row: &Row<'_>) -> StoreResult<ConnectionStatus> {
+    status(row, "connection_status")
+}
+
+pub(crate) const JOB_COLS: &str = "id, kind, workspace_id, connection_id, payload, state, run_at, \
+     attempts, lease_owner, lease_expires_at, last_error, dedupe_key, created_at, finished_at";
+
+pub(crate) fn job(row: &Row<'_>) -> StoreResult<Job> {
+    let state: String = get(row, "state")?;
+    Ok(Job {
+        id: get(row, "id")?,
+        kind: get(row, "kind")?,
+        workspace_id: get(row, "workspace_id")?,
+        connection_id: get(row, "connection_id")?,
+        payload: json(row, "payload")?,
+        state: JobState::parse(&state)
+            .ok_or_else(|| corrupt("state", format!("unknown job state {state:?}")))?,
+        run_at: ts(row, "run_at")?,
+        attempts: get(row, "attempts")?,
+        lease_owner: get(row, "lease_owner")?,
+        lease_expires_at: ts_opt(row, "lease_expires_at")?,
+        last_error: get(row, "last_error")?,
+        dedupe_key: get(row, "dedupe_key")?,
+        created_at: ts(row, "created_at")?,
+        finished_at: ts_opt(row, "finished_at")?,
+    })
+}
+
+pub(crate) const REQUEST_LOG_COLS: &str = "request_id, workspace_id, connection_id, method, path, \
+     status, duration_ms, request_headers, request_body, response_body, error_code, created_at";
+
+pub(crate) fn request_log(row: &Row<'_>) -> StoreResult<RequestLog> {
+    Ok(RequestLog {
+        request_id: get(row, "request_id")?,
+        workspace_id: get(row, "workspace_id")?,
+        connection_id: get(row, "connection_id")?,
+        method: get(row, "method")?,
+        path: get(row, "path")?,
+        status: get(row, "status")?,
+        duration_ms: get(row, "duration_ms")?,
+        request_headers: json(row, "request_headers")?,
+        request_body: get(row, "request_body")?,
+        response_body: get(row, "response_body")?,
+        error_code: get(row, "error_code")?,
+        created_at: ts(row, "created_at")?,
+    })
+}
+
+/// Runs a query and decodes every row with `decode`.
+pub(crate) fn all<T>(
+    mut stmt: rusqlite::CachedStatement<'_>,
+    params: impl rusqlite::Params,
+    decode: impl Fn(&Row<'_>) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    let mut rows = stmt.query(params).db()?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().db()? {
+        out.push(decode(row)?);
+    }
+    Ok(out)
+}
+
+/// Runs a query expected to return at most one row and decodes it.
+pub(crate) fn optional<T>(
+    mut stmt: rusqlite::CachedStatement<'_>,
+    params: impl rusqlite::Params,
+    decode: impl Fn(&Row<'_>) -> StoreResult<T>,
+) -> StoreResult<Option<T>> {
+    let mut rows = stmt.query(params).db()?;
+    match rows.next().db()? {
+        Some(row) => decode(row).map(Some),
+        None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_keep_microseconds() {
+        let t = millwright_core::time::now();
+        assert_eq!(ts_from("t", micros(&t)).unwrap(), t);
+        assert!(matches!(
+            ts_from("t", i64::MAX),
+            Err(StoreError::Corrupt(_))
+        ));
+    }
+
+    #[test]
+    fn unknown_scopes_and_bad_json_are_corrupt() {
+        let c = rusqlite::Connection::open_in_memory().unwrap();
+        let sql = "SELECT 'read nonsense' AS scopes, '{oops' AS metadata";
+        let s = optional(c.prepare_cached(sql).unwrap(), [], |r| scopes(r, "scopes"));
+        assert!(matches!(s, Err(StoreError::Corrupt(m)) if m.contains("nonsense")));
+        let j = optional(c.prepare_cached(sql).unwrap(), [], |r| json(r, "metadata"));
+        assert!(matches!(j, Err(StoreError::Corrupt(m)) if m.contains("metadata")));
+        let sql = "SELECT 'passthrough read' AS scopes";
+        let s = optional(c.prepare_cached(sql).unwrap(), [], |r| scopes(r, "scopes")).unwrap();
+        assert_eq!(s, Some(vec![Scope::Passthrough, Scope::Read]));
+    }
+}

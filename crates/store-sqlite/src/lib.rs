@@ -1,0 +1,382 @@
+//! The embedded default store: SQLite through rusqlite.
+//!
+//! - One file, WAL mode, `synchronous = NORMAL`, foreign keys on, a 5 s busy timeout.
+//! - One writer connection behind an async mutex, every write in a `BEGIN IMMEDIATE`
+//!   transaction; a pool of read-only connections for reads (WAL lets them run alongside the
+//!   writer). All SQLite calls run on tokio's blocking pool, never on the async workers.
+//! - Migrations are the SQL files in `migrations/`, embedded in the binary.
+//! - Timestamps are stored as INTEGER microseconds since the Unix epoch (UTC), JSON as TEXT,
+//!   scopes as space-separated text. See `docs/dev/schema.md`.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), millwright_store::StoreError> {
+//! use millwright_store::Store;
+//! use millwright_store_sqlite::SqliteStore;
+//!
+//! let store = SqliteStore::open_url("sqlite://./millwright-data/millwright.db")?;
+//! store.migrate().await?;
+//! assert!(store.readiness().await?.is_ready());
+//! # Ok(()) }
+//! ```
+
+mod connections;
+mod decode;
+mod error;
+mod jobs;
+mod migrations;
+mod pool;
+mod request_logs;
+mod workspaces;
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use millwright_core::{credits::CreditUsage, time::Timestamp};
+use millwright_store::{
+    Connection, ConnectionFilter, ConnectionPatch, Disconnected, Job, NewConnection, NewJob,
+    NewToken, NewUser, NewWorkspace, Page, PageRequest, Readiness, RequestLog, RequestLogFilter,
+    Store, StoreError, StoreResult, TokenLookup, TokenRecord, User, Workspace,
+};
+
+use crate::pool::Pool;
+
+/// A [`Store`] on one SQLite database file. Cheap to share behind an `Arc`; it owns its
+/// connections and closes them when dropped.
+pub struct SqliteStore {
+    path: PathBuf,
+    pool: Pool,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating the file and its parent directories if missing) the database at `path`.
+    /// Does not migrate: call [`Store::migrate`].
+    pub fn open(path: &Path) -> StoreResult<SqliteStore> {
+        let pool = Pool::open(path)?;
+        Ok(SqliteStore {
+            path: path.to_path_buf(),
+            pool,
+        })
+    }
+
+    /// Opens the database named by a URL: `sqlite://<path>` or `sqlite:<path>`, where the path
+    /// is taken as written (`sqlite:///abs/db` is absolute, `sqlite://rel/db` relative).
+    /// Query parameters (`?mode=…`) are refused rather than silently ignored: the store always
+    /// creates the file and sets its own pragmas.
+    pub fn open_url(url: &str) -> StoreResult<SqliteStore> {
+        SqliteStore::open(&path_from_url(url)?)
+    }
+
+    /// The database file this store opened.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn path_from_url(url: &str) -> StoreResult<PathBuf> {
+    let bad = |why: &str| StoreError::Backend(format!("invalid SQLite URL {url:?}: {why}"));
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .ok_or_else(|| bad("expected sqlite://<path> or sqlite:<path>"))?;
+    if rest.contains('?') {
+        return Err(bad("query parameters are not supported"));
+    }
+    if rest.is_empty() {
+        return Err(bad("the path is empty"));
+    }
+    Ok(PathBuf::from(rest))
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        self.pool.with_writer(migrations::migrate).await
+    }
+
+    async fn readiness(&self) -> StoreResult<Readiness> {
+        self.pool.read(migrations::readiness).await
+    }
+
+    // --- workspaces and users -------------------------------------------------------------
+
+    async fn create_workspace(&self, new: NewWorkspace) -> StoreResult<Workspace> {
+        self.pool
+            .write(move |tx| workspaces::create_workspace(tx, &new))
+            .await
+    }
+
+    async fn get_workspace(&self, id: &str) -> StoreResult<Option<Workspace>> {
+        let id = id.to_owned();
+        self.pool
+            .read(move |c| workspaces::get_workspace(c, &id))
+            .await
+    }
+
+    async fn find_workspace_by_key_hash(&self, key_hash: &str) -> StoreResult<Option<Workspace>> {
+        let key_hash = key_hash.to_owned();
+        self.pool
+            .read(move |c| workspaces::find_workspace_by_key_hash(c, &key_hash))
+            .await
+    }
+
+    async fn create_user(&self, new: NewUser) -> StoreResult<User> {
+        self.pool
+            .write(move |tx| workspaces::create_user(tx, &new))
+            .await
+    }
+
+    async fn find_user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
+        let email = email.to_owned();
+        self.pool
+            .read(move |c| workspaces::find_user_by_email(c, &email))
+            .await
+    }
+
+    // --- connections ----------------------------------------------------------------------
+
+    async fn create_connection(
+        &self,
+        new: NewConnection,
+        token: NewToken,
+    ) -> StoreResult<Connection> {
+        self.pool
+            .write(move |tx| connections::create(tx, &new, &token))
+            .await
+    }
+
+    async fn get_connection(
+        &self,
+        workspace_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<Connection>> {
+        let (ws, id) = (workspace_id.to_owned(), id.to_owned());
+        self.pool.read(move |c| connections::get(c, &ws, &id)).await
+    }
+
+    async fn list_connections(
+        &self,
+        workspace_id: &str,
+        filter: &ConnectionFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Connection>> {
+        let (ws, filter, page) = (workspace_id.to_owned(), filter.clone(), page.clone());
+        self.pool
+            .read(move |c| connections::list(c, &ws, &filter, &page))
+            .await
+    }
+
+    async fn update_connection(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        patch: ConnectionPatch,
+        now: Timestamp,
+    ) -> StoreResult<Connection> {
+        let (ws, id) = (workspace_id.to_owned(), id.to_owned());
+        self.pool
+            .write(move |tx| connections::update(tx, &ws, &id, &patch, &now))
+            .await
+    }
+
+    async fn replace_credentials(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        sealed_credentials: Vec<u8>,
+        now: Timestamp,
+    ) -> StoreResult<Connection> {
+        let (ws, id) = (workspace_id.to_owned(), id.to_owned());
+        self.pool
+            .write(move |tx| {
+                connections::replace_credentials(tx, &ws, &id, &sealed_credentials, &now)
+            })
+            .await
+    }
+
+    async fn rotate_token(
+        &self,
+        workspace_id: &str,
+        connection_id: &str,
+        token: NewToken,
+    ) -> StoreResult<TokenRecord> {
+        let (ws, id) = (workspace_id.to_owned(), connection_id.to_owned());
+        self.pool
+            .write(move |tx| connections::rotate_token(tx, &ws, &id, &token))
+            .await
+    }
+
+    async fn disconnect_connection(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Disconnected> {
+        let (ws, id) = (workspace_id.to_owned(), id.to_owned());
+        self.pool
+            .write(move |tx| connections::disconnect(tx, &ws, &id, &now))
+            .await
+    }
+
+    async fn delete_connection_data(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        now: Timestamp,
+    ) -> StoreResult<u64> {
+        let (ws, id) = (workspace_id.to_owned(), id.to_owned());
+        self.pool
+            .write(move |tx| connections::delete_data(tx, &ws, &id, &now))
+            .await
+    }
+
+    async fn credit_usage(&self, workspace_id: &str) -> StoreResult<CreditUsage> {
+        let ws = workspace_id.to_owned();
+        self.pool
+            .read(move |c| connections::credit_usage(c, &ws))
+            .await
+    }
+
+    // --- tokens ---------------------------------------------------------------------------
+
+    async fn find_token_by_hash(&self, token_hash: &str) -> StoreResult<Option<TokenLookup>> {
+        let hash = token_hash.to_owned();
+        self.pool
+            .read(move |c| connections::find_token(c, &hash))
+            .await
+    }
+
+    // --- jobs -----------------------------------------------------------------------------
+
+    async fn enqueue_job(&self, job: NewJob) -> StoreResult<bool> {
+        self.pool.write(move |tx| jobs::enqueue(tx, &job)).await
+    }
+
+    async fn claim_jobs(
+        &self,
+        kinds: &[&str],
+        worker: &str,
+        now: Timestamp,
+        lease: chrono::Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<Job>> {
+        let kinds: Vec<String> = kinds.iter().map(|k| (*k).to_owned()).collect();
+        let worker = worker.to_owned();
+        self.pool
+            .write(move |tx| {
+                let kinds: Vec<&str> = kinds.iter().map(String::as_str).collect();
+                jobs::claim(tx, &kinds, &worker, &now, lease, limit)
+            })
+            .await
+    }
+
+    async fn complete_job(&self, id: &str, worker: &str, now: Timestamp) -> StoreResult<bool> {
+        let (id, worker) = (id.to_owned(), worker.to_owned());
+        self.pool
+            .write(move |tx| jobs::complete(tx, &id, &worker, &now))
+            .await
+    }
+
+    async fn retry_job(
+        &self,
+        id: &str,
+        worker: &str,
+        run_at: Timestamp,
+        error: &str,
+    ) -> StoreResult<bool> {
+        let (id, worker, error) = (id.to_owned(), worker.to_owned(), error.to_owned());
+        self.pool
+            .write(move |tx| jobs::retry(tx, &id, &worker, &run_at, &error))
+            .await
+    }
+
+    async fn get_job(&self, id: &str) -> StoreResult<Option<Job>> {
+        let id = id.to_owned();
+        self.pool.read(move |c| jobs::get(c, &id)).await
+    }
+
+    // --- request logs ---------------------------------------------------------------------
+
+    async fn insert_request_logs(&self, logs: &[RequestLog]) -> StoreResult<()> {
+        if logs.is_empty() {
+            return Ok(());
+        }
+        let logs = logs.to_vec();
+        self.pool
+            .write(move |tx| request_logs::insert(tx, &logs))
+            .await
+    }
+
+    async fn list_request_logs(
+        &self,
+        workspace_id: &str,
+        filter: &RequestLogFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<RequestLog>> {
+        let (ws, filter, page) = (workspace_id.to_owned(), filter.clone(), page.clone());
+        self.pool
+            .read(move |c| request_logs::list(c, &ws, &filter, &page))
+            .await
+    }
+
+    async fn get_request_log(
+        &self,
+        workspace_id: &str,
+        request_id: &str,
+    ) -> StoreResult<Option<RequestLog>> {
+        let (ws, id) = (workspace_id.to_owned(), request_id.to_owned());
+        self.pool
+            .read(move |c| request_logs::get(c, &ws, &id))
+            .await
+    }
+
+    async fn purge_request_logs(&self, before: Timestamp) -> StoreResult<u64> {
+        self.pool
+            .write(move |tx| request_logs::purge(tx, &before))
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_name_paths() {
+        assert_eq!(
+            path_from_url("sqlite:///var/lib/mw.db").unwrap(),
+            PathBuf::from("/var/lib/mw.db")
+        );
+        assert_eq!(
+            path_from_url("sqlite://data/mw.db").unwrap(),
+            PathBuf::from("data/mw.db")
+        );
+        assert_eq!(
+            path_from_url("sqlite:mw.db").unwrap(),
+            PathBuf::from("mw.db")
+        );
+        assert!(matches!(
+            path_from_url("postgres://x/y"),
+            Err(StoreError::Backend(_))
+        ));
+        assert!(matches!(
+            path_from_url("sqlite://"),
+            Err(StoreError::Backend(_))
+        ));
+        assert!(matches!(
+            path_from_url("sqlite://mw.db?mode=rwc"),
+            Err(StoreError::Backend(_))
+        ));
+    }
+}

@@ -1,0 +1,2085 @@
+//! The conformance suite: the behaviour every [`Store`] backend must show, written once against
+//! the trait so that SQLite and PostgreSQL run exactly the same tests.
+//!
+//! Each test is a `pub async fn name(store: Arc<dyn Store>)` that panics on failure and expects
+//! a fresh, migrated store of its own. Backends do not call them one by one: they invoke
+//! [`conformance_suite!`](crate::conformance_suite) from an integration test, which expands to
+//! one `#[tokio::test]` per test so that each shows up by name in `cargo test` output.
+//!
+//! Tests build their inputs with the helpers at the bottom of this file; identifiers come from
+//! [`new_id`] and times from [`time::now`] (microsecond precision, so values round-trip exactly
+//! through either database and can be compared with `==`). Where a test needs order it sorts
+//! ids instead of relying on creation order: ULIDs made within one millisecond are not ordered.
+
+use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
+
+use chrono::Duration;
+use millwright_core::{
+    credits::{CreditUsage, Deployment},
+    ids::{new_id, prefix},
+    scope::Scope,
+    secrets,
+    status::ConnectionStatus,
+    time::{self, Timestamp},
+};
+use serde_json::json;
+
+use crate::{
+    Connection, ConnectionFilter, ConnectionPatch, Job, JobState, NewConnection, NewJob, NewToken,
+    NewUser, NewWorkspace, PageRequest, RequestLog, RequestLogFilter, Store, StoreError,
+    TokenRecord, Workspace,
+};
+
+/// What the expression given to [`conformance_suite!`](crate::conformance_suite) yields once
+/// awaited: a fresh, migrated store, alone or paired with a guard that must outlive the test
+/// (for SQLite, the temporary directory holding the database file).
+pub trait Fixture {
+    /// The store under test.
+    fn store(&self) -> Arc<dyn Store>;
+}
+
+impl Fixture for Arc<dyn Store> {
+    fn store(&self) -> Arc<dyn Store> {
+        self.clone()
+    }
+}
+
+impl<G> Fixture for (Arc<dyn Store>, G) {
+    fn store(&self) -> Arc<dyn Store> {
+        self.0.clone()
+    }
+}
+
+/// Expands into one `#[tokio::test]` (multi-threaded runtime, two workers) per conformance
+/// test, each named after the test and running it against the store produced by `$make`.
+///
+/// `$make` is an expression evaluated once per test that yields a future whose output is an
+/// `Arc<dyn Store>` or an `(Arc<dyn Store>, guard)` pair (see [`conformance::Fixture`]); the
+/// store must be fresh (no rows) and migrated. The guard, if any, is dropped after the test and
+/// after the store.
+///
+/// The invoking crate needs `tokio` (features `macros` and `rt-multi-thread`) as a
+/// (dev-)dependency, since the expansion uses `#[tokio::test]`.
+///
+/// ```ignore
+/// // crates/store-sqlite/tests/conformance.rs
+/// use std::sync::Arc;
+/// use millwright_store::Store;
+/// use millwright_store_sqlite::SqliteStore;
+///
+/// async fn fresh_store() -> (Arc<dyn Store>, tempfile::TempDir) {
+///     let dir = tempfile::tempdir().unwrap();
+///     let store = SqliteStore::open(&dir.path().join("test.db")).unwrap();
+///     store.migrate().await.unwrap();
+///     (Arc::new(store), dir)
+/// }
+///
+/// millwright_store::conformance_suite!(fresh_store());
+/// ```
+///
+/// `conformance_suite!(@names)` evaluates to a `&[&str]` of every test name instead.
+///
+/// [`conformance::Fixture`]: crate::conformance::Fixture
+#[macro_export]
+macro_rules! conformance_suite {
+    (@names) => {
+        $crate::__conformance_tests!(@names)
+    };
+    ($make:expr $(,)?) => {
+        $crate::__conformance_tests!(@tests $make);
+    };
+}
+
+/// The single list of conformance tests; keep it in step with the `pub async fn`s of
+/// `conformance.rs` (a unit test checks that it is).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_tests {
+    ($($how:tt)+) => {
+        $crate::__conformance_expand! {
+            $($how)+;
+            readiness_reports_every_migration_applied,
+            workspace_round_trip_and_key_lookup,
+            user_emails_are_unique_case_insensitively,
+            create_connection_and_find_token,
+            failed_create_connection_writes_nothing,
+            credits_are_counted_and_refusal_writes_nothing,
+            concurrent_creates_never_overspend,
+            update_connection_patches_name_and_metadata,
+            replace_credentials_reactivates_and_refuses_disconnected,
+            rotate_token_revokes_previous_tokens,
+            workspaces_are_isolated,
+            disconnect_is_idempotent_and_cancels_jobs,
+            delete_connection_data_requires_disconnect,
+            list_connections_paginates_newest_first,
+            list_connections_filters,
+            jobs_dedupe_while_queued_or_running,
+            claim_respects_run_at_kinds_and_limit,
+            expired_leases_are_reclaimed,
+            complete_and_retry_need_the_lease,
+            concurrent_claimers_never_share_a_job,
+            request_logs_insert_filter_get_and_purge,
+            request_log_batches_are_atomic,
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_expand {
+    (@names; $($name:ident),+ $(,)?) => {
+        &[$(stringify!($name)),+]
+    };
+    (@tests $make:expr; $($name:ident),+ $(,)?) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let fixture = $make.await;
+                let store = $crate::conformance::Fixture::store(&fixture);
+                $crate::conformance::$name(store).await;
+                drop(fixture);
+            }
+        )+
+    };
+}
+
+/// Asserts that a store call failed with the given error pattern, showing what came instead.
+macro_rules! assert_err {
+    ($result:expr, $pattern:pat) => {
+        match $result {
+            Err($pattern) => {}
+            other => panic!("expected Err({}), got {:?}", stringify!($pattern), other),
+        }
+    };
+}
+
+// --- migrations --------------------------------------------------------------------------
+
+/// The fresh store is fully migrated, and migrating again is a no-op.
+pub async fn readiness_reports_every_migration_applied(store: Arc<dyn Store>) {
+    assert!(["sqlite", "postgres"].contains(&store.backend()));
+    let r = store.readiness().await.unwrap();
+    assert!(r.known_migrations >= 1, "{r:?}");
+    assert_eq!(r.applied_migrations, r.known_migrations, "{r:?}");
+    assert!(r.is_ready());
+    store.migrate().await.unwrap();
+    assert_eq!(store.readiness().await.unwrap(), r);
+}
+
+// --- workspaces and users ----------------------------------------------------------------
+
+/// Every field survives the round trip; lookup by key hash works; ids and key hashes are
+/// unique.
+pub async fn workspace_round_trip_and_key_lookup(store: Arc<dyn Store>) {
+    let mut input = workspace_input(7);
+    input.rate_limit_per_minute = Some(0);
+    let created = store.create_workspace(input.clone()).await.unwrap();
+    let expected = Workspace {
+        id: input.id.clone(),
+        name: input.name.clone(),
+        credit_limit: 7,
+        rate_limit_per_minute: Some(0),
+        wrapped_data_key: input.wrapped_data_key.clone(),
+        created_at: input.created_at,
+    };
+    assert_eq!(created, expected);
+    assert_eq!(
+        store.get_workspace(&input.id).await.unwrap(),
+        Some(expected.clone())
+    );
+    assert_eq!(
+        store
+            .find_workspace_by_key_hash(&input.secret_key_hash)
+            .await
+            .unwrap(),
+        Some(expected.clone())
+    );
+
+    let other = store.create_workspace(workspace_input(10)).await.unwrap();
+    assert_eq!(other.rate_limit_per_minute, None);
+    assert_ne!(
+        store.get_workspace(&other.id).await.unwrap(),
+        Some(expected)
+    );
+
+    assert_eq!(
+        store
+            .get_workspace(&new_id(prefix::WORKSPACE))
+            .await
+            .unwrap(),
+        None
+    );
+    let unknown_hash = secrets::hash_token(&secrets::new_workspace_key());
+    assert_eq!(
+        store
+            .find_workspace_by_key_hash(&unknown_hash)
+            .await
+            .unwrap(),
+        None
+    );
+
+    let mut same_key = workspace_input(1);
+    same_key.secret_key_hash = input.secret_key_hash.clone();
+    assert_err!(
+        store.create_workspace(same_key.clone()).await,
+        StoreError::Conflict(_)
+    );
+    assert_eq!(store.get_workspace(&same_key.id).await.unwrap(), None);
+    let mut same_id = workspace_input(1);
+    same_id.id = input.id.clone();
+    assert_err!(
+        store.create_workspace(same_id.clone()).await,
+        StoreError::Conflict(_)
+    );
+    assert_eq!(
+        store
+            .find_workspace_by_key_hash(&same_id.secret_key_hash)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+/// E-mails are stored lower-case, found whatever their case, and unique across workspaces.
+pub async fn user_emails_are_unique_case_insensitively(store: Arc<dyn Store>) {
+    let a = workspace(&store, 10).await;
+    let b = workspace(&store, 10).await;
+    let input = NewUser {
+        id: new_id(prefix::USER),
+        workspace_id: a.id.clone(),
+        email: "Alice.Smith@Example.COM".into(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        created_at: time::now(),
+    };
+    let user = store.create_user(input.clone()).await.unwrap();
+    assert_eq!(user.id, input.id);
+    assert_eq!(user.workspace_id, a.id);
+    assert_eq!(user.email, "alice.smith@example.com");
+    assert_eq!(user.password_hash, input.password_hash);
+    assert_eq!(user.created_at, input.created_at);
+    for probe in [
+        "alice.smith@example.com",
+        "ALICE.SMITH@EXAMPLE.COM",
+        "Alice.Smith@Example.COM",
+    ] {
+        assert_eq!(
+            store.find_user_by_email(probe).await.unwrap(),
+            Some(user.clone()),
+            "{probe}"
+        );
+    }
+    assert_eq!(
+        store.find_user_by_email("bob@example.com").await.unwrap(),
+        None
+    );
+
+    let clash = NewUser {
+        id: new_id(prefix::USER),
+        workspace_id: b.id.clone(),
+        email: "alice.smith@EXAMPLE.com".into(),
+        ..input.clone()
+    };
+    assert_err!(store.create_user(clash).await, StoreError::Conflict(_));
+    // The first user is untouched by the failed attempt.
+    assert_eq!(
+        store
+            .find_user_by_email("alice.smith@example.com")
+            .await
+            .unwrap(),
+        Some(user)
+    );
+
+    let bob = NewUser {
+        id: new_id(prefix::USER),
+        workspace_id: b.id.clone(),
+        email: "bob@example.com".into(),
+        ..input
+    };
+    let bob = store.create_user(bob).await.unwrap();
+    assert_eq!(
+        store.find_user_by_email("BOB@example.com").await.unwrap(),
+        Some(bob)
+    );
+}
+
+// --- connections and tokens --------------------------------------------------------------
+
+/// A created connection reads back field for field; its token is found by hash with the
+/// connection's status.
+pub async fn create_connection_and_find_token(store: Arc<dyn Store>) {
+    let ws = workspace(&store, 10).await;
+    let mut input = connection_input(&ws, "maximo", 4);
+    input.deployment = Deployment::OnPremise;
+    input.status = ConnectionStatus::Pending;
+    input.metadata = json!({"team": "north", "site": "Lyon"});
+    input.sync_settings =
+        json!({"frequency_minutes": 60, "history_days": 30, "entities": ["assets"]});
+    input.field_mappings = json!({"work_orders": {"priority": "custom.prio"}});
+    let mut token = token_input(&input.id, &ws.id, input.created_at);
+    token.scopes = vec![Scope::Read, Scope::Write];
+    token.expires_at = Some(input.created_at + Duration::days(30));
+
+    let created = store
+        .create_connection(input.clone(), token.clone())
+        .await
+        .unwrap();
+    assert_eq!(created, expected_connection(&input));
+    assert_eq!(
+        store.get_connection(&ws.id, &input.id).await.unwrap(),
+        Some(created.clone())
+    );
+    assert_eq!(
+        store
+            .get_connection(&ws.id, &new_id(prefix::CONNECTION))
+            .await
+            .unwrap(),
+        None
+    );
+
+    let lookup = store
+        .find_token_by_hash(&token.token_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(lookup.token, expected_token(&token, None));
+    assert_eq!(lookup.connection_status, ConnectionStatus::Pending);
+    let unknown = secrets::hash_token(&secrets::new_connection_token());
+    assert_eq!(store.find_token_by_hash(&unknown).await.unwrap(), None);
+
+    let page = store
+        .list_connections(
+            &ws.id,
+            &ConnectionFilter::default(),
+            &PageRequest::first(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.items, vec![created]);
+    assert_eq!(page.next_after, None);
+    assert_eq!(
+        store.credit_usage(&ws.id).await.unwrap(),
+        CreditUsage::new(10, 4)
+    );
+}
+
+/// A create that fails on a unique constraint (connection id, token hash) or on an unknown
+/// workspace leaves neither the connection nor its token behind.
+pub async fn failed_create_connection_writes_nothing(store: Arc<dyn Store>) {
+    let ws = workspace(&store, 10).await;
+    let (first, first_token) = connection(&store, &ws, 1).await;
+
+    // Same connection id, fresh token: the token must not survive the failed insert.
+    let mut dup = connection_input(&ws, "maintainx", 1);
+    dup.id = first.id.clone();
+    let dup_token = token_input(&dup.id, &ws.id, dup.created_at);
+    assert_err!(
+        store.create_connection(dup, dup_token.clone()).await,
+        StoreError::Conflict(_)
+    );
+    assert_eq!(
+        store
+            .find_token_by_hash(&dup_token.token_hash)
+            .await
+            .unwrap(),
+        None
+    );
+
+    // Fresh connection, token hash already taken: the connection must not survive.
+    let fresh = connection_input(&ws, "maintainx", 1);
+    let mut clash = token_input(&fresh.id, &ws.id, fresh.created_at);
+    clash.token_hash = first_token.token_hash.clone();
+    assert_err!(
+        store.create_connection(fresh.clone(), clash).await,
+        StoreError::Conflict(_)
+    );
+    assert_eq!(store.get_connection(&ws.id, &fresh.id).await.unwrap(), None);
+
+    // A workspace that does not exist.
+    let ghost = workspace_input(10);
+    let orphan = NewConnection {
+        workspace_id: ghost.id.clone(),
+        ..connection_input(&ws, "maximo", 1)
+    };
+    let orphan_token = token_input(&orphan.id, &ghost.id, orphan.created_at);
+    assert_err!(
+        store.create_connection(orphan, orphan_token.clone()).await,
+        StoreError::NotFound
+    );
+    assert_eq!(
+        store
+            .find_token_by_hash(&orphan_token.token_hash)
+            .await
+            .unwrap(),
+        None
+    );
+
+    assert_eq!(
+        list_ids(&store, &ws.id, &ConnectionFilter::default(), 10).await,
+        vec![first.id.clone()]
+    );
+    assert_eq!(
+        store.credit_usage(&ws.id).await.unwrap(),
+        CreditUsage::new(10, 1)
+    );
+    assert_eq!(
+        store.get_connection(&ws.id, &first.id).await.unwrap(),
+        Some(first)
+    );
+}
+
+/// used = sum of credits of connections not disconnected; a create that does not fit is
+/// refused with the pool's numbers and writes nothing; disconnecting returns credits.
+pub async fn credits_are_counted_and_refusal_writes_nothing(store: Arc<dyn Store>) {
+    let ws = workspace(&store, 10).await;
+    assert_eq!(
+        store.credit_usage(&ws.id).await.unwrap(),
+        CreditUsage {
+            limit: 10,
+            used: 0,
+            available: 10
+        }
+    );
+    let (four, _) = connection(&store, &ws, 4).await;
+    connection(&store, &ws, 2).await;
+    assert_eq!(
+        store.credit_usage(&ws.id).await.unwrap(),
+        CreditUsage {
+            limit: 10,
+            used: 6,
+            available: 4
+        }
+    );
+
+    let too_big = connection_input(&ws, "sap_s4hana", 5);
+    let too_big_token = token_input(&too_big.id, &ws.id, too_big.created_at);
+    assert_err!(
+        store
+            .create_connection(too_big.clone(), too_big_token.clone())
+            .await,
+        StoreError::InsufficientCredits {
+            limit: 10,
+            used: 6,
+            requested: 5
+        }
+    );
+    assert_eq!(
+        store.get_connection(&ws.id, &too_big.id).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .find_token_by_hash(&too_big_token.token_hash)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        list_ids(&store, &ws.id, &ConnectionFilter::default(), 10)
+            .await
+            .len(),
+        2
+    );
+    assert_eq!(store.credit_usage(&ws.id).await.unwrap().used, 6);
+
+    // Exactly filling the pool is allowed; one more credit is not.
+    connection(&store, &ws, 4).await;
+    assert_eq!(
+        store.credit_usage(&ws.id).await.unwrap(),
+        CreditUsage {
+            limit: 10,
+            used: 10,
+            available: 0
+        }
+    );
+    let one = connection_input(&ws, "maintainx", 1);
+    let one_token = token_input(&one.id, &ws.id, one.created_at);
+    assert_err!(
+        store.create_connection(one.clone(), one_token).await,
+        StoreError::InsufficientCredits {
+            limit: 10,
+            used: 10,
+            requested: 1
+        }
+    );
+
+    // Disconnecting gives the credits back, and they can be spent again.
+    store
+        .disconnect_connection(&ws.id, &four.id, time::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.credit_usage(&ws.id).await.unwrap(),
+        CreditUsage {
+            limit: 10,
+            used: 6,
+            available: 4
+        }
+    );
+    connection(&store, &ws, 4).await;
+    assert_eq!(store.credit_usage(&ws.id).await.unwrap().used, 10);
+
+    // Another workspace has its own pool.
+    let other = workspace(&store, 3).await;
+    assert_eq!(
+        store.credit_usage(&other.id).await.unwrap(),
+        CreditUsage::new(3, 0)
+    );
+    assert_err!(
+        store.credit_usage(&new_id(prefix::WORKSPACE)).await,
+        StoreError::NotFound
+    );
+}
+
+/// 25 concurrent one-credit creates on a pool of 10: exactly 10 succeed.
+pub async fn concurrent_creates_never_overspend(store: Arc<dyn Store>) {
+    let ws = workspace(&store, 10).await;
+    let mut tasks = Vec::new();
+    for _ in 0..25 {
+        let store = store.clone();
+        let input = connection_input(&ws, "maintainx", 1);
+        let token = token_input(&input.id, &ws.id, input.created_at);
+        tasks.push(tokio::spawn(async move {
+            let id = input.id.clone();
+            (id, store.create_connection(input, token).await)
+        }));
+    }
+    let mut created = BTreeSet::new();
+    let mut refused = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            (id, Ok(c)) => {
+                assert_eq!(c.id, id);
+                created.insert(id);
+            }
+            // A one-credit create can only be refused when the pool is exactly full.
+            (
+                _,
+                Err(StoreError::InsufficientCredits {
+                    limit: 10,
+                    used: 10,
+                    requested: 1,
+                }),
+            ) => refused += 1,
+            (_, Err(e)) => panic!("unexpected error: {e:?}"),
+        }
+    }
+    assert_eq!(created.len(), 10);
+    assert_eq!(refused, 15);
+    assert_eq!(
+        store.credit_usage(&ws.id).await.unwrap(),
+        CreditUsage::new(10, 10)
+    );
+    let listed: BTreeSet<String> = list_ids(&store, &ws.id, &ConnectionFilter::default(), 100)
+        .await
+        .into_iter()
+        .collect();
+    assert_eq!(listed, created);
+}
+
+/// A patch changes only what it names; metadata is replaced whole.
+pub async fn update_connection_patches_name_and_metadata(store: Arc<dyn Store>) {
+    let ws = workspace(&store, 10).await;
+    let mut input = connection_input(&ws, "maintainx", 1);
+    input.metadata = json!({"team": "north", "env": "prod"});
+    let token = token_input(&input.id, &ws.id, input.created_at);
+    let original = store.create_connection(input, token).await.unwrap();
+
+    let t1 = original.created_at + Duration::seconds(1);
+    let renamed = store
+        .update_connection(
+            &ws.id,
+            &original.id,
+            ConnectionPatch {
+                name: Some("Plant 2".into()),
+                metadata: None,
+            },
+            t1,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        renamed,
+        Connection {
+            name: "Plant 2".into(),
+            updated_at: t1,
+            ..original.clone()
+        }
+    );
+    assert_eq!(
+        store.get_connection(&ws.id, &original.id).await.unwrap(),
+        Some(renamed.clone())
+    );
+
+    let t2 = t1 + Duration::seconds(1);
+    let patch = ConnectionPatch {
+        name: None,
+        metadata: Some(json!({"team": "south"})),
+    };
+    let retagged = store
+        .update_connection(&ws.id, &original.id, patch, t2)
+        .await
+        .unwrap();
+    assert_eq!(
+        retagged,
+        Connection {
+            metadata: json!({"team": "south"}),
+            updated_at: t2,
+            ..renamed.clone()
+        }
+    );
+
+    let t3 = t2 + Duration::seconds(1);
+    let patch = ConnectionPatch {
+        name: Some("Plant 3".into()),
+        metadata: Some(json!({})),
+    };
+    let both = store
+        .update_connection(&ws.id, &original.id, patch, t3)
+        .await
+        .unwrap();
+    assert_eq!(
+        both,
+        Connection {
+            name: "Plant 3".into(),
+            metadata: json!({}),
+            updated_at: t3,
+            ..original.clone()
+        }
+    );
+    assert_eq!(
+        store.get_connection(&ws.id, &original.id).await.unwrap(),
+        Some(both)
+    );
+
+    let patch = ConnectionPatch {
+        name: Some("x".into()),
+        metadata: None,
+    };
+    assert_err!(
+        store
+            .update_connection(&ws.id, &new_id(prefix::CONNECTION), patch, t3)
+            .await,
+        StoreError::NotFound
+    );
+}
+
+/// New credentials bring a connection needing reauthorization back to active, leave other
+/// statuses alone, and are refused on a disconnected connection.
+pub async fn replace_credentials_reactivates_and_refuses_disconnected(store: Arc<dyn Store>) {
+    let ws = workspace(&store, 10).await;
+    let reauth =
+        connection_with_status(&store, &ws, ConnectionStatus::RequiresReauthorization).await;
+    let offline = connection_with_status(&store, &ws, ConnectionStatus::Offline).await;
+    let gone = connection_with_status(&store, &ws, ConnectionStatus::Active).await;
+
+    let t1 = reauth.created_at + Duration::minutes(1);
+    let updated = store
+        .replace_credentials(&ws.id, &reauth.id, b"sealed-v2".to_vec(), t1)
+        .await
+        .unwrap();
+    assert_eq!(
+        updated,
+        Connection {
+            status: ConnectionStatus::Active,
+            sealed_credentials: b"sealed-v2".to_vec(),
+            updated_at: t1,
+            ..reauth.clone()
+        }
+    );
+    assert_eq!(
+        store.get_connection(&ws.id, &reauth.id).await.unwrap(),
+        Some(updated)
+    );
+
+    let updated = store
+        .replace_credentials(&ws.id, &offline.id, b"sealed-v3".to_vec(), t1)
+        .await
+        .unwrap();
+    assert_eq!(updated.status, ConnectionStatus::Offline);
+    assert_eq!(updated.sealed_credentials, b"sealed-v3".to_vec());
+
+    let disconnected = store
+        .disconnect_connection(&ws.id, &gone.id, t1)
+        .await
+        .unwrap()
+        .connection;
+    assert_err!(
+        store
+            .replace_credentials(&ws.id, &gone.id, b"sealed-v4".to_vec(), t1)
+            .await,
+        StoreError::Disconnected
+    );
+    assert_eq!(
+        store.get_connection(&ws.id, &gone.id).await.unwrap(),
+        Some(disconnected)
+    );
+
+    assert_err!(
+        store
+            .replace_credentials(&ws.id, &new_id(prefix::CONNECTION), vec![1], t1)
+            .await,
+        StoreError::NotFound
+    );
+}
+
+/// Rotation revokes every live token at the new token's creation time and inserts the new one;
+/// it is refused on a disconnected or unknown connection without inserting anything.
+pub async fn rotate_token_revokes_previous_tokens(store: Arc<dyn Store>) {
+    let ws = workspace(&store, 10).await;
+    let (conn, t1) = connection(&store, &ws, 1).await;
+
+    let mut t2 = token_input(&conn.id, &ws.id, t1.created_at + Duration::minutes(1));
+    t2.scopes = vec![Scope::Read];
+    t2.expires_at = Some(t2.created_at + Duration::days(1));
+    let record = store
+        .rotate_token(&ws.id, &conn.id, t2.clone())
+        .await
+        .unwrap();
+    assert_eq!(record, expected_token(&t2, None));
+    let old = store
+        .find_token_by_hash(&t1.token_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(old.token, expected_token(&t1, Some(t2.created_at)));
+    let new = store
+        .find_token_by_hash(&t2.token_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(new.token, record);
+    assert_eq!(new.connection_status, conn.status);
+
+    let t3 = token_input(&conn.id, &ws.id, t2.created_at + Duration::minutes(1));
+    store
+        .rotate_token(&ws.id, &conn.id, t3.clone())
+        .await
+        .unwrap();
+    let lookup = |hash: String| {
+        let store = store.clone();
+        async move {
+            store
+                .find_token_by_hash(&hash)
+                .await
+                .unwrap()
+                .unwrap()
+                .token
+        }
+    };
+    // An already revoked token keeps its original revocation time.
+    assert_eq!(
+        lookup(t1.token_hash.clone()).await.revoked_at,
+        Some(t2.created_at)
+    );
+    assert_eq!(
+        lookup(t2.token_hash.clone()).await.revoked_at,
+        Some(t3.created_at)
+    );
+    assert_eq!(lookup(t3.token_hash.clone()).await.revoked_at, None);
+
+    let unknown = new_id(prefix::CONNECTION);
+    let stray = token_input(&unknown, &ws.id, time::now());
+    assert_err!(
+        store.rotate_token(&ws.id, &unknown, stray.clone()).await,
+        StoreError::NotFound
+    );
+    assert_eq!(
+        store.find_token_by_hash(&stray.token_hash).await.unwrap(),
+        None
+    );
+
+    store
+        .disconnect_connection(&ws.id, &conn.id, time::now())
+        .await
+        .unwrap();
+    let t4 = token_input(&conn.id, &ws.id, time::now());
+    assert_err!(
+        store.rotate_token(&ws.id, &conn.id, t4.clone()).await,
+        StoreError::Disconnected
+    );
+    assert_eq!(
+        store.find_token_by_hash(&t4.token_hash).await.unwrap(),
+        None
+    );
+}
+
+/// A workspace can neither see nor change another workspace's connections, tokens or logs.
+pub async fn workspaces_are_isolated(store: Arc<dyn Store>) {
+    let a = workspace(&store, 10).await;
+    let b = workspace(&store, 10).await;
+    let (conn, token) = connection(&store, &a, 3).await;
+    let now = time::now();
+
+    assert_eq!(store.get_connection(&b.id, &conn.id).await.unwrap(), None);
+    assert!(list_ids(&store, &b.id, &ConnectionFilter::default(), 10)
+        .await
+        .is_empty());
+    let patch = ConnectionPatch {
+        name: Some("hijacked".into()),
+        metadata: Some(json!({"x": "y"})),
+    };
+    assert_err!(
+        store.update_connection(&b.id, &conn.id, patch, now).await,
+        StoreError::NotFound
+    );
+    assert_err!(
+        store
+            .replace_credentials(&b.id, &conn.id, vec![9], now)
+            .await,
+        StoreError::NotFound
+    );
+    let foreign = token_input(&conn.id, &b.id, now);
+    assert_err!(
+        store.rotate_token(&b.id, &conn.id, foreign.clone()).await,
+        StoreError::NotFound
+    );
+    assert_err!(
+        store.disconnect_connection(&b.id, &conn.id, now).await,
+        StoreError::NotFound
+    );
+    assert_err!(
+        store.delete_connection_data(&b.id, &conn.id, now).await,
+        StoreError::NotFound
+    );
+    assert_eq!(
+        store.credit_usage(&b.id).await.unwrap(),
+        CreditUsage::new(10, 0)
+    );
+
+    // Nothing of A changed.
+    assert_eq!(
+        store.get_connection(&a.id, &conn.id).await.unwrap(),
+        Some(conn.clone())
+    );
+    let live = store
+        .find_token_by_hash(&token.token_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(live.token.revoked_at, None);
+    assert_eq!(live.connection_status, conn.status);
+    assert_eq!(
+        store.find_token_by_hash(&foreign.token_hash).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.credit_usage(&a.id).await.unwrap(),
+        CreditUsage::new(10, 3)
+    );
+
+    let log = request_log(Some(&a.id), Some(&conn.id), 200, now);
+    store
+        .insert_request_logs(std::slice::from_ref(&log))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_request_log(&b.id, &log.request_id).await.unwrap(),
+        None
+    );
+    let page = store
+        .list_request_logs(&b.id, &RequestLogFilter::default(), &PageRequest::first(10))
+        .await
+        .unwrap();
+    assert!(page.items.is_empty());
+    assert_eq!(
+        store.get_request_log(&a.id, &log.request_id).await.unwrap(),
+        Some(log)
+    );
+}
+
+/// Disconnecting marks the connection, revokes its tokens, returns its credits and cancels its
+/// queued and running jobs (only its own); a second call changes nothing.
+pub async fn disconnect_is_idempotent_and_cancels_jobs(store: Arc<dyn Store>) {
+    let ws = workspace(&store, 10).await;
+    let (conn, token) = connection(&store, &ws, 3).await;
+    let (other, other_token) = connection(&store, &ws, 2).await;
+    let t0 = time::now();
+    let lease = Duration::minutes(5);
+
+    let queued = job_for(&conn, "sync", t0);
+    let future = job_for(&conn, "sync", t0 + Duration::hours(1));
+    let running = job_for(&conn, "probe", t0);
+    let done = job_for(&conn, "webhook", t0);
+    let others = job_for(&other, "sync", t0 + Duration::hours(2));
+    for j in [&queued, &future, &running, &done, &others] {
+        assert!(store.enqueue_job(j.clone()).await.unwrap());
+    }
+    assert_eq!(
+        ids(&store
+            .claim_jobs(&["probe"], "w1", t0, lease, 10)
+            .await
+            .unwrap()),
+        vec![running.id.clone()]
+    );
+    assert_eq!(
+        ids(&store
+            .claim_jobs(&["webhook"], "w1", t0, lease, 10)
+            .await
+            .unwrap()),
+        vec![done.id.clone()]
+    );
+    assert!(store.complete_job(&done.id, "w1", t0).await.unwrap());
+
+    let t1 = t0 + Duration::seconds(10);
+    let d = store
+        .disconnect_connection(&ws.id, &conn.id, t1)
+        .await
+        .unwrap();
+    assert!(d.changed);
+    assert_eq!(d.jobs_cancelled, 3);
+    assert_eq!(d.connection.id, conn.id);
+    assert_eq!(d.connection.status, ConnectionStatus::Disconnected);
+    assert_eq!(d.connection.disconnected_at, Some(t1));
+    assert_eq!(d.connection.name, conn.name);
+    assert_eq!(d.connection.credits, conn.credits);
+    assert_eq!(
+        store.get_connection(&ws.id, &conn.id).await.unwrap(),
+        Some(d.connection.clone())
+    );
+
+    let lookup = store
+        .find_token_by_hash(&token.token_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(lookup.token.revoked_at, Some(t1));
+    assert_eq!(lookup.connection_status, ConnectionStatus::Disconnected);
+    let other_lookup = store
+        .find_token_by_hash(&other_token.token_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(other_lookup.token.revoked_at, None);
+    assert_eq!(
+        store.credit_usage(&ws.id).await.unwrap(),
+        CreditUsage::new(10, 2)
+    );
+
+    for j in [&queued, &future, &running] {
+        let job = store.get_job(&j.id).await.unwrap().unwrap();
+        assert_eq!(job.state, JobState::Cancelled, "{}", j.kind);
+        assert_eq!(job.finished_at, Some(t1));
+    }
+    let done_job = store.get_job(&done.id).await.unwrap().unwrap();
+    assert_eq!(
+        (done_job.state, done_job.finished_at),
+        (JobState::Done, Some(t0))
+    );
+    assert_eq!(
+        store.get_job(&others.id).await.unwrap().unwrap().state,
+        JobState::Queued
+    );
+    // The worker that held the cancelled job can no longer finish or requeue it.
+    assert!(!store.complete_job(&running.id, "w1", t1).await.unwrap());
+    assert!(!store
+        .retry_job(&running.id, "w1", t1, "late")
+        .await
+        .unwrap());
+    assert_eq!(
+        store.get_job(&running.id).await.unwrap().unwrap().state,
+        JobState::Cancelled
+    );
+    // Cancelled jobs are never claimed again; the other connection's job still is.
+    let later = t0 + Duration::days(1);
+    let claimed = store
+        .claim_jobs(&["sync", "probe", "webhook"], "w2", later, lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(&claimed), vec![others.id.clone()]);
+
+    let t2 = t1 + Duration::seconds(10);
+    let again = store
+        .disconnect_connection(&ws.id, &conn.id, t2)
+        .await
+        .unwrap();
+    assert!(!again.changed);
+    assert_eq!(again.jobs_cancelled, 0);
+    assert_eq!(again.connection, d.connection);
+    assert_eq!(
+        store.get_connection(&ws.id, &conn.id).await.unwrap(),
+        Some(d.connection)
+    );
+    let lookup = store
+        .find_token_by_hash(&token.token_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(lookup.token.revoked_at, Some(t1));
+    assert_eq!(
+        store.credit_usage(&ws.id).await.unwrap(),
+        CreditUsage::new(10, 2)
+    );
+
+    assert_err!(
+        store
+            .disconnect_connection(&ws.id, &new_id(prefix::CONNECTION), t2)
+            .await,
+        StoreError::NotFound
+    );
+}
+
+/// Synced data can only be deleted once the connection is disconnected; the connection itself
+/// stays readable.
+pub async fn delete_connection_data_requires_disconnect(store: Arc<dyn Store>) {
+    let ws = workspace(&store, 10).await;
+    let (conn, _) = connection(&store, &ws, 1).await;
+    let now = time::now();
+    assert_err!(
+        store.delete_connection_data(&ws.id, &conn.id, now).await,
+        StoreError::NotDisconnected
+    );
+    assert_err!(
+        store
+            .delete_connection_data(&ws.id, &new_id(prefix::CONNECTION), now)
+            .await,
+        StoreError::NotFound
+    );
+    let disconnected = store
+        .disconnect_connection(&ws.id, &conn.id, now)
+        .await
+        .unwrap()
+        .connection;
+    assert_eq!(
+        store
+            .delete_connection_data(&ws.id, &conn.id, now)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .delete_connection_data(&ws.id, &conn.id, now)
+            .await
+            .unwrap(),
+        0
+    );
+    let after = store
+        .get_connection(&ws.id, &conn.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after.status, ConnectionStatus::Disconnected);
+    assert_eq!(after.disconnected_at, disconnected.disconnected_at);
+}
+
+// --- lists -------------------------------------------------------------------------------
+
+/// Pages are newest first by id, at most `limit` long, chained by `next_after`, and together
+/// hold every connection of the workspace exactly once.
+pub async fn list_connections_paginates_newest_first(store: Arc<dyn Store>) {
+    let ws = workspace(&store, 100).await;
+    let other = workspace(&store, 100).await;
+    let mut expected = Vec::new();
+    for _ in 0..7 {
+        expected.push(connection(&store, &ws, 1).await.0.id);
+        connection(&store, &other, 1).await;
+    }
+    expected.sort_by(|a, b| b.cmp(a));
+
+    let all = ConnectionFilter::default();
+    let first = store
+        .list_connections(&ws.id, &all, &PageRequest::first(3))
+        .await
+        .unwrap();
+    assert_eq!(ids(&first.items), expected[0..3]);
+    assert_eq!(first.next_after.as_deref(), Some(expected[2].as_str()));
+    let second = store
+        .list_connections(
+            &ws.id,
+            &all,
+            &PageRequest {
+                after: first.next_after,
+                limit: 3,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(ids(&second.items), expected[3..6]);
+    assert_eq!(second.next_after.as_deref(), Some(expected[5].as_str()));
+    let last = store
+        .list_connections(
+            &ws.id,
+            &all,
+            &PageRequest {
+                after: second.next_after,
+                limit: 3,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(ids(&last.items), expected[6..]);
+    assert_eq!(last.next_after, None);
+
+    // A page that ends exactly at the last item says there is nothing more.
+    let whole = store
+        .list_connections(&ws.id, &all, &PageRequest::first(7))
+        .await
+        .unwrap();
+    assert_eq!(ids(&whole.items), expected);
+    assert_eq!(whole.next_after, None);
+    for size in [1, 2, 4, 100] {
+        assert_eq!(
+            list_ids(&store, &ws.id, &all, size).await,
+            expected,
+            "page size {size}"
+        );
+    }
+}
+
+/// Status, connector and metadata filters combine with AND; each metadata pair matches the
+/// value under exactly that key (whatever characters the key holds); paging a filtered list
+/// returns each match once.
+pub async fn list_connections_filters(store: Arc<dyn Store>) {
+    let ws = workspace(&store, 100).await;
+    let make = |connector: &'static str, status: ConnectionStatus, metadata: serde_json::Value| {
+        let store = store.clone();
+        let ws = ws.clone();
+        async move {
+            let mut input = connection_input(&ws, connector, 1);
+            input.status = status;
+            input.metadata = metadata;
+            let token = token_input(&input.id, &ws.id, input.created_at);
+            store.create_connection(input, token).await.unwrap().id
+        }
+    };
+    use ConnectionStatus::*;
+    let c1 = make(
+        "maintainx",
+        Active,
+        json!({"team": "north", "env": "prod", "a.b c": "x"}),
+    )
+    .await;
+    let c2 = make("maintainx", Pending, json!({"team": "north", "env": "dev"})).await;
+    let c3 = make("maximo", Active, json!({"team": "south", "env": "prod"})).await;
+    let c4 = make("maximo", Active, json!({"team": "north"})).await;
+    let c5 = make(
+        "sap_s4hana",
+        Offline,
+        json!({"team": "north", "env": "prod"}),
+    )
+    .await;
+    store
+        .disconnect_connection(&ws.id, &c4, time::now())
+        .await
+        .unwrap();
+
+    let md = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let cases: Vec<(ConnectionFilter, Vec<&String>)> = vec![
+        (ConnectionFilter::default(), vec![&c1, &c2, &c3, &c4, &c5]),
+        (
+            ConnectionFilter {
+                status: Some(Active),
+                ..Default::default()
+            },
+            vec![&c1, &c3],
+        ),
+        (
+            ConnectionFilter {
+                status: Some(Disconnected),
+                ..Default::default()
+            },
+            vec![&c4],
+        ),
+        (
+            ConnectionFilter {
+                status: Some(Syncing),
+                ..Default::default()
+            },
+            vec![],
+        ),
+        (
+            ConnectionFilter {
+                connector: Some("maximo".into()),
+                ..Default::default()
+            },
+            vec![&c3, &c4],
+        ),
+        (
+            ConnectionFilter {
+                connector: Some("tryton".into()),
+                ..Default::default()
+            },
+            vec![],
+        ),
+        (
+            ConnectionFilter {
+                metadata: md(&[("team", "north")]),
+                ..Default::default()
+            },
+            vec![&c1, &c2, &c4, &c5],
+        ),
+        (
+            ConnectionFilter {
+                metadata: md(&[("team", "north"), ("env", "prod")]),
+                ..Default::default()
+            },
+            vec![&c1, &c5],
+        ),
+        (
+            ConnectionFilter {
+                metadata: md(&[("a.b c", "x")]),
+                ..Default::default()
+            },
+            vec![&c1],
+        ),
+        (
+            ConnectionFilter {
+                metadata: md(&[("team", "nowhere")]),
+                ..Default::default()
+            },
+            vec![],
+        ),
+        // The value must sit under the named key, not under any key.
+        (
+            ConnectionFilter {
+                metadata: md(&[("env", "north")]),
+                ..Default::default()
+            },
+            vec![],
+        ),
+        (
+            ConnectionFilter {
+                status: Some(Active),
+                connector: Some("maintainx".into()),
+                metadata: md(&[("team", "north")]),
+            },
+            vec![&c1],
+        ),
+        (
+            ConnectionFilter {
+                status: Some(Active),
+                metadata: md(&[("env", "prod")]),
+                ..Default::default()
+            },
+            vec![&c1, &c3],
+        ),
+    ];
+    for (filter, matching) in cases {
+        let mut expected: Vec<String> = matching.into_iter().cloned().collect();
+        expected.sort_by(|a, b| b.cmp(a));
+        for size in [1, 2, 50] {
+            assert_eq!(
+                list_ids(&store, &ws.id, &filter, size).await,
+                expected,
+                "{filter:?}, page size {size}"
+            );
+        }
+    }
+}
+
+// --- jobs --------------------------------------------------------------------------------
+
+/// A dedupe key admits one queued-or-running job; once that job is done the key is free.
+pub async fn jobs_dedupe_while_queued_or_running(store: Arc<dyn Store>) {
+    let t0 = time::now();
+    let lease = Duration::minutes(5);
+    let mut first = job("sync", t0);
+    first.workspace_id = Some(new_id(prefix::WORKSPACE));
+    first.connection_id = Some(new_id(prefix::CONNECTION));
+    first.payload = json!({"entities": ["assets", "work_orders"], "full": true});
+    first.dedupe_key = Some("sync:con_1".into());
+    assert!(store.enqueue_job(first.clone()).await.unwrap());
+    assert_eq!(
+        store.get_job(&first.id).await.unwrap(),
+        Some(Job {
+            id: first.id.clone(),
+            kind: "sync".into(),
+            workspace_id: first.workspace_id.clone(),
+            connection_id: first.connection_id.clone(),
+            payload: first.payload.clone(),
+            state: JobState::Queued,
+            run_at: t0,
+            attempts: 0,
+            lease_owner: None,
+            lease_expires_at: None,
+            last_error: None,
+            dedupe_key: Some("sync:con_1".into()),
+            created_at: first.created_at,
+            finished_at: None,
+        })
+    );
+
+    let dup = |kind: &str| NewJob {
+        id: new_id(prefix::JOB),
+        kind: kind.into(),
+        ..first.clone()
+    };
+    let queued_dup = dup("sync");
+    assert!(!store.enqueue_job(queued_dup.clone()).await.unwrap());
+    assert_eq!(store.get_job(&queued_dup.id).await.unwrap(), None);
+
+    assert_eq!(
+        ids(&store
+            .claim_jobs(&["sync"], "w1", t0, lease, 10)
+            .await
+            .unwrap()),
+        vec![first.id.clone()]
+    );
+    let running_dup = dup("sync");
+    assert!(!store.enqueue_job(running_dup.clone()).await.unwrap());
+    assert_eq!(store.get_job(&running_dup.id).await.unwrap(), None);
+
+    // A retried job is queued again and still holds its key.
+    assert!(store.retry_job(&first.id, "w1", t0, "boom").await.unwrap());
+    assert!(!store.enqueue_job(dup("sync")).await.unwrap());
+    assert_eq!(
+        store
+            .claim_jobs(&["sync"], "w1", t0, lease, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(store.complete_job(&first.id, "w1", t0).await.unwrap());
+
+    let after_done = dup("sync");
+    assert!(store.enqueue_job(after_done.clone()).await.unwrap());
+    assert_eq!(
+        store.get_job(&after_done.id).await.unwrap().unwrap().state,
+        JobState::Queued
+    );
+    assert!(!store.enqueue_job(dup("sync")).await.unwrap());
+
+    // Other keys, and jobs without a key, are independent.
+    let mut other_key = dup("sync");
+    other_key.dedupe_key = Some("sync:con_2".into());
+    assert!(store.enqueue_job(other_key).await.unwrap());
+    let keyless = NewJob {
+        dedupe_key: None,
+        ..dup("probe")
+    };
+    assert!(store.enqueue_job(keyless.clone()).await.unwrap());
+    assert!(store
+        .enqueue_job(NewJob {
+            id: new_id(prefix::JOB),
+            ..keyless
+        })
+        .await
+        .unwrap());
+    assert_eq!(
+        store
+            .claim_jobs(&["probe"], "w1", t0, lease, 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+/// Only due jobs of the asked kinds are claimed, oldest `run_at` first, at most `limit`, and
+/// each claim sets the lease and counts an attempt.
+pub async fn claim_respects_run_at_kinds_and_limit(store: Arc<dyn Store>) {
+    let t0 = time::now();
+    let lease = Duration::hours(1);
+    let a1 = job("a", t0 - Duration::seconds(3));
+    let a2 = job("a", t0 - Duration::seconds(2));
+    let a3 = job("a", t0 - Duration::seconds(1));
+    let a_future = job("a", t0 + Duration::seconds(60));
+    let b1 = job("b", t0 - Duration::seconds(5));
+    let c1 = job("c", t0 - Duration::seconds(10));
+    // Enqueued out of order: claims follow run_at, not insertion.
+    for j in [&a3, &a_future, &c1, &a1, &b1, &a2] {
+        assert!(store.enqueue_job(j.clone()).await.unwrap());
+    }
+
+    assert!(store
+        .claim_jobs(&[], "w1", t0, lease, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .claim_jobs(&["c"], "w1", t0, lease, 0)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .claim_jobs(&["nothing"], "w1", t0, lease, 10)
+        .await
+        .unwrap()
+        .is_empty());
+
+    let claimed = store.claim_jobs(&["a"], "w1", t0, lease, 2).await.unwrap();
+    assert_eq!(ids(&claimed), vec![a1.id.clone(), a2.id.clone()]);
+    for j in &claimed {
+        assert_eq!(j.state, JobState::Running);
+        assert_eq!(j.attempts, 1);
+        assert_eq!(j.lease_owner.as_deref(), Some("w1"));
+        assert_eq!(j.lease_expires_at, Some(t0 + lease));
+        assert_eq!(store.get_job(&j.id).await.unwrap().as_ref(), Some(j));
+    }
+    assert_eq!(
+        ids(&store.claim_jobs(&["a"], "w1", t0, lease, 10).await.unwrap()),
+        vec![a3.id.clone()]
+    );
+    // a_future is not due yet.
+    assert!(store
+        .claim_jobs(&["a"], "w1", t0, lease, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store.get_job(&a_future.id).await.unwrap().unwrap().state,
+        JobState::Queued
+    );
+
+    // run_at <= now: due at exactly its run_at; several kinds at once, still oldest first.
+    let t1 = t0 + Duration::seconds(60);
+    let claimed = store
+        .claim_jobs(&["a", "b"], "w2", t1, lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(&claimed), vec![b1.id.clone(), a_future.id.clone()]);
+    assert!(claimed
+        .iter()
+        .all(|j| j.lease_owner.as_deref() == Some("w2") && j.lease_expires_at == Some(t1 + lease)));
+
+    let c = store.get_job(&c1.id).await.unwrap().unwrap();
+    assert_eq!(
+        (c.state, c.attempts, c.lease_owner),
+        (JobState::Queued, 0, None)
+    );
+}
+
+/// A live lease keeps a job from other workers; once it has expired (strictly), another worker
+/// reclaims it with one more attempt, and the first worker's lease is gone.
+pub async fn expired_leases_are_reclaimed(store: Arc<dyn Store>) {
+    let t0 = time::now();
+    let lease = Duration::seconds(30);
+    let j = job("sync", t0);
+    store.enqueue_job(j.clone()).await.unwrap();
+    let first = store
+        .claim_jobs(&["sync"], "w1", t0, lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(&first), vec![j.id.clone()]);
+    assert_eq!(first[0].attempts, 1);
+
+    assert!(store
+        .claim_jobs(&["sync"], "w2", t0 + Duration::seconds(10), lease, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .claim_jobs(&["sync"], "w2", t0 + lease, lease, 10)
+        .await
+        .unwrap()
+        .is_empty());
+
+    let t1 = t0 + Duration::seconds(31);
+    let second = store
+        .claim_jobs(&["sync"], "w2", t1, lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(&second), vec![j.id.clone()]);
+    assert_eq!(second[0].attempts, 2);
+    assert_eq!(second[0].lease_owner.as_deref(), Some("w2"));
+    assert_eq!(second[0].lease_expires_at, Some(t1 + lease));
+
+    assert!(!store.complete_job(&j.id, "w1", t1).await.unwrap());
+    assert!(!store
+        .retry_job(&j.id, "w1", t1, "stale worker")
+        .await
+        .unwrap());
+    let still = store.get_job(&j.id).await.unwrap().unwrap();
+    assert_eq!(
+        (still.state, still.lease_owner.as_deref(), still.last_error),
+        (JobState::Running, Some("w2"), None)
+    );
+
+    let t2 = t1 + Duration::seconds(5);
+    assert!(store.complete_job(&j.id, "w2", t2).await.unwrap());
+    let done = store.get_job(&j.id).await.unwrap().unwrap();
+    assert_eq!((done.state, done.finished_at), (JobState::Done, Some(t2)));
+    // A finished job is never claimed again, however late.
+    assert!(store
+        .claim_jobs(&["sync"], "w3", t0 + Duration::days(1), lease, 10)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+/// Only the worker holding the lease of a running job can complete or retry it; a retry
+/// requeues the job for later with the error and no lease.
+pub async fn complete_and_retry_need_the_lease(store: Arc<dyn Store>) {
+    let t0 = time::now();
+    let lease = Duration::minutes(5);
+    let j = job("deliver", t0);
+    store.enqueue_job(j.clone()).await.unwrap();
+    assert!(
+        !store.complete_job(&j.id, "w1", t0).await.unwrap(),
+        "queued, not claimed"
+    );
+    assert!(
+        !store.retry_job(&j.id, "w1", t0, "x").await.unwrap(),
+        "queued, not claimed"
+    );
+
+    store
+        .claim_jobs(&["deliver"], "w1", t0, lease, 1)
+        .await
+        .unwrap();
+    assert!(!store.retry_job(&j.id, "w2", t0, "not mine").await.unwrap());
+    assert!(!store.complete_job(&j.id, "w2", t0).await.unwrap());
+    let held = store.get_job(&j.id).await.unwrap().unwrap();
+    assert_eq!(
+        (held.state, held.lease_owner.as_deref()),
+        (JobState::Running, Some("w1"))
+    );
+
+    let later = t0 + Duration::minutes(10);
+    assert!(store
+        .retry_job(&j.id, "w1", later, "upstream 503")
+        .await
+        .unwrap());
+    let requeued = store.get_job(&j.id).await.unwrap().unwrap();
+    assert_eq!(requeued.state, JobState::Queued);
+    assert_eq!(requeued.run_at, later);
+    assert_eq!(requeued.last_error.as_deref(), Some("upstream 503"));
+    assert_eq!(
+        (requeued.lease_owner, requeued.lease_expires_at),
+        (None, None)
+    );
+    assert_eq!(requeued.attempts, 1);
+    assert_eq!(requeued.finished_at, None);
+    assert!(!store.retry_job(&j.id, "w1", later, "twice").await.unwrap());
+    assert!(!store.complete_job(&j.id, "w1", later).await.unwrap());
+
+    // Not due before its new run_at.
+    assert!(store
+        .claim_jobs(&["deliver"], "w3", t0 + Duration::minutes(9), lease, 1)
+        .await
+        .unwrap()
+        .is_empty());
+    let again = store
+        .claim_jobs(&["deliver"], "w3", later, lease, 1)
+        .await
+        .unwrap();
+    assert_eq!(ids(&again), vec![j.id.clone()]);
+    assert_eq!(again[0].attempts, 2);
+    assert!(!store.complete_job(&j.id, "w1", later).await.unwrap());
+    assert!(store.complete_job(&j.id, "w3", later).await.unwrap());
+    assert!(
+        !store.complete_job(&j.id, "w3", later).await.unwrap(),
+        "already done"
+    );
+    assert_eq!(
+        store.get_job(&j.id).await.unwrap().unwrap().state,
+        JobState::Done
+    );
+
+    let unknown = new_id(prefix::JOB);
+    assert!(!store.complete_job(&unknown, "w1", t0).await.unwrap());
+    assert!(!store.retry_job(&unknown, "w1", t0, "x").await.unwrap());
+    assert_eq!(store.get_job(&unknown).await.unwrap(), None);
+}
+
+/// Several workers claiming in parallel get disjoint sets of jobs that together are all jobs.
+pub async fn concurrent_claimers_never_share_a_job(store: Arc<dyn Store>) {
+    let t0 = time::now();
+    let mut enqueued = HashSet::new();
+    for _ in 0..40 {
+        let j = job("work", t0);
+        enqueued.insert(j.id.clone());
+        assert!(store.enqueue_job(j).await.unwrap());
+    }
+    let mut workers = Vec::new();
+    for w in 0..4 {
+        let store = store.clone();
+        workers.push(tokio::spawn(async move {
+            let worker = format!("worker-{w}");
+            let mut mine = Vec::new();
+            loop {
+                let batch = store
+                    .claim_jobs(&["work"], &worker, t0, Duration::minutes(5), 3)
+                    .await
+                    .unwrap();
+                if batch.is_empty() {
+                    break mine;
+                }
+                for j in batch {
+                    assert_eq!(j.lease_owner.as_deref(), Some(worker.as_str()));
+                    assert!(
+                        store.complete_job(&j.id, &worker, t0).await.unwrap(),
+                        "{} lost",
+                        j.id
+                    );
+                    mine.push(j.id);
+                }
+            }
+        }));
+    }
+    let mut seen = HashSet::new();
+    let mut total = 0;
+    for w in workers {
+        for id in w.await.unwrap() {
+            total += 1;
+            assert!(seen.insert(id.clone()), "{id} claimed twice");
+        }
+    }
+    assert_eq!(total, 40);
+    assert_eq!(seen, enqueued);
+    for id in &enqueued {
+        let j = store.get_job(id).await.unwrap().unwrap();
+        assert_eq!((j.state, j.attempts), (JobState::Done, 1));
+    }
+}
+
+// --- request logs ------------------------------------------------------------------------
+
+/// Logs insert in batches, list newest first (by request id) within one workspace with
+/// filters combined by AND, read back by id only in their workspace, and purge by age.
+pub async fn request_logs_insert_filter_get_and_purge(store: Arc<dyn Store>) {
+    let a = workspace(&store, 10).await.id;
+    let b = workspace(&store, 10).await.id;
+    let (c1, c2) = (new_id(prefix::CONNECTION), new_id(prefix::CONNECTION));
+    let t0 = time::now();
+    let ago = |m: i64| t0 - Duration::minutes(m);
+    let mut full = request_log(Some(&a), Some(&c1), 500, ago(5));
+    full.request_body = Some(r#"{"name":"pump"}"#.into());
+    full.response_body = Some(r#"{"error":{}}"#.into());
+    full.error_code = Some("UPSTREAM_ERROR".into());
+    full.request_headers =
+        json!({"content-type": "application/json", "authorization": "[redacted]"});
+    let logs_a = vec![
+        full,
+        request_log(Some(&a), Some(&c1), 200, ago(4)),
+        request_log(Some(&a), Some(&c2), 404, ago(3)),
+        request_log(Some(&a), Some(&c1), 200, ago(2)),
+        request_log(Some(&a), None, 201, ago(1)),
+        request_log(Some(&a), Some(&c2), 200, t0),
+    ];
+    let logs_b = vec![
+        request_log(Some(&b), Some(&c1), 200, ago(10)),
+        request_log(Some(&b), None, 200, t0),
+    ];
+    let anonymous = request_log(None, None, 401, ago(10));
+    let mut batch = logs_a.clone();
+    batch.extend(logs_b.clone());
+    batch.push(anonymous.clone());
+    store.insert_request_logs(&batch).await.unwrap();
+    store.insert_request_logs(&[]).await.unwrap();
+
+    let newest_first = |logs: Vec<&RequestLog>| {
+        let mut v: Vec<RequestLog> = logs.into_iter().cloned().collect();
+        v.sort_by(|x, y| y.request_id.cmp(&x.request_id));
+        v
+    };
+    let list = |filter: RequestLogFilter, size: u32| {
+        let store = store.clone();
+        let a = a.clone();
+        async move {
+            let mut out = Vec::new();
+            let mut page = PageRequest::first(size);
+            loop {
+                let p = store.list_request_logs(&a, &filter, &page).await.unwrap();
+                assert!(p.items.len() <= size as usize);
+                out.extend(p.items);
+                match p.next_after {
+                    Some(after) => {
+                        assert_eq!(Some(&after), out.last().map(|l: &RequestLog| &l.request_id));
+                        page = PageRequest {
+                            after: Some(after),
+                            limit: size,
+                        };
+                    }
+                    None => break out,
+                }
+            }
+        }
+    };
+
+    let everything = newest_first(logs_a.iter().collect());
+    assert_eq!(list(RequestLogFilter::default(), 100).await, everything);
+    assert_eq!(list(RequestLogFilter::default(), 4).await, everything);
+    let first = store
+        .list_request_logs(&a, &RequestLogFilter::default(), &PageRequest::first(4))
+        .await
+        .unwrap();
+    assert_eq!(first.items, everything[..4]);
+    assert_eq!(
+        first.next_after.as_deref(),
+        Some(everything[3].request_id.as_str())
+    );
+
+    let by =
+        |f: &dyn Fn(&RequestLog) -> bool| newest_first(logs_a.iter().filter(|l| f(l)).collect());
+    let cases = vec![
+        (
+            RequestLogFilter {
+                status: Some(200),
+                ..Default::default()
+            },
+            by(&|l| l.status == 200),
+        ),
+        (
+            RequestLogFilter {
+                connection_id: Some(c1.clone()),
+                ..Default::default()
+            },
+            by(&|l| l.connection_id.as_deref() == Some(c1.as_str())),
+        ),
+        (
+            RequestLogFilter {
+                request_id: Some(logs_a[2].request_id.clone()),
+                ..Default::default()
+            },
+            vec![logs_a[2].clone()],
+        ),
+        (
+            RequestLogFilter {
+                request_id: Some(logs_b[0].request_id.clone()),
+                ..Default::default()
+            },
+            vec![],
+        ),
+        // `since` is inclusive.
+        (
+            RequestLogFilter {
+                since: Some(ago(2)),
+                ..Default::default()
+            },
+            by(&|l| l.created_at >= ago(2)),
+        ),
+        (
+            RequestLogFilter {
+                connection_id: Some(c1.clone()),
+                status: Some(200),
+                since: Some(ago(3)),
+                ..Default::default()
+            },
+            vec![logs_a[3].clone()],
+        ),
+        (
+            RequestLogFilter {
+                status: Some(418),
+                ..Default::default()
+            },
+            vec![],
+        ),
+    ];
+    for (filter, expected) in cases {
+        assert_eq!(list(filter.clone(), 1).await, expected, "{filter:?}");
+        assert_eq!(list(filter.clone(), 50).await, expected, "{filter:?}");
+    }
+
+    assert_eq!(
+        store
+            .get_request_log(&a, &logs_a[0].request_id)
+            .await
+            .unwrap(),
+        Some(logs_a[0].clone())
+    );
+    assert_eq!(
+        store
+            .get_request_log(&b, &logs_a[0].request_id)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .get_request_log(&b, &logs_b[1].request_id)
+            .await
+            .unwrap(),
+        Some(logs_b[1].clone())
+    );
+    assert_eq!(
+        store
+            .get_request_log(&a, &new_id(prefix::REQUEST))
+            .await
+            .unwrap(),
+        None
+    );
+
+    // Strictly older than `before`, in every workspace (and none).
+    assert_eq!(store.purge_request_logs(ago(3)).await.unwrap(), 4);
+    assert_eq!(
+        list(RequestLogFilter::default(), 100).await,
+        newest_first(logs_a[2..].iter().collect())
+    );
+    assert_eq!(
+        store
+            .get_request_log(&b, &logs_b[0].request_id)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .get_request_log(&b, &logs_b[1].request_id)
+            .await
+            .unwrap(),
+        Some(logs_b[1].clone())
+    );
+    assert_eq!(store.purge_request_logs(ago(3)).await.unwrap(), 0);
+}
+
+/// A batch with one bad row (a duplicate request id) writes none of its rows.
+pub async fn request_log_batches_are_atomic(store: Arc<dyn Store>) {
+    let ws = workspace(&store, 10).await.id;
+    let t0 = time::now();
+    let existing = request_log(Some(&ws), None, 200, t0);
+    store
+        .insert_request_logs(std::slice::from_ref(&existing))
+        .await
+        .unwrap();
+    let fresh = request_log(Some(&ws), None, 201, t0);
+    let dup = RequestLog {
+        status: 500,
+        ..existing.clone()
+    };
+    assert_err!(
+        store.insert_request_logs(&[fresh.clone(), dup]).await,
+        StoreError::Conflict(_)
+    );
+    assert_eq!(
+        store.get_request_log(&ws, &fresh.request_id).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .get_request_log(&ws, &existing.request_id)
+            .await
+            .unwrap(),
+        Some(existing)
+    );
+}
+
+// --- helpers -----------------------------------------------------------------------------
+
+/// A new workspace input with a random key hash and data key.
+fn workspace_input(credit_limit: i64) -> NewWorkspace {
+    NewWorkspace {
+        id: new_id(prefix::WORKSPACE),
+        name: "Acme Manufacturing".into(),
+        credit_limit,
+        rate_limit_per_minute: None,
+        secret_key_hash: secrets::hash_token(&secrets::new_workspace_key()),
+        wrapped_data_key: secrets::random_bytes::<48>().to_vec(),
+        created_at: time::now(),
+    }
+}
+
+async fn workspace(store: &Arc<dyn Store>, credit_limit: i64) -> Workspace {
+    store
+        .create_workspace(workspace_input(credit_limit))
+        .await
+        .unwrap()
+}
+
+fn connection_input(ws: &Workspace, connector: &str, credits: i64) -> NewConnection {
+    NewConnection {
+        id: new_id(prefix::CONNECTION),
+        workspace_id: ws.id.clone(),
+        connector: connector.into(),
+        deployment: Deployment::Cloud,
+        name: format!("{connector} plant"),
+        status: ConnectionStatus::Active,
+        credits,
+        metadata: json!({}),
+        sealed_credentials: secrets::random_bytes::<40>().to_vec(),
+        sync_settings: json!({"frequency_minutes": 15}),
+        field_mappings: json!({}),
+        created_at: time::now(),
+    }
+}
+
+/// A token for `connection_id` with every scope and no expiry.
+fn token_input(connection_id: &str, workspace_id: &str, created_at: Timestamp) -> NewToken {
+    NewToken {
+        id: new_id(prefix::TOKEN),
+        connection_id: connection_id.into(),
+        workspace_id: workspace_id.into(),
+        token_hash: secrets::hash_token(&secrets::new_connection_token()),
+        scopes: Scope::ALL.to_vec(),
+        expires_at: None,
+        created_at,
+    }
+}
+
+/// Creates an active `maintainx` connection of `credits` credits and returns it with its token.
+async fn connection(
+    store: &Arc<dyn Store>,
+    ws: &Workspace,
+    credits: i64,
+) -> (Connection, NewToken) {
+    let input = connection_input(ws, "maintainx", credits);
+    let token = token_input(&input.id, &ws.id, input.created_at);
+    (
+        store.create_connection(input, token.clone()).await.unwrap(),
+        token,
+    )
+}
+
+async fn connection_with_status(
+    store: &Arc<dyn Store>,
+    ws: &Workspace,
+    status: ConnectionStatus,
+) -> Connection {
+    let input = NewConnection {
+        status,
+        ..connection_input(ws, "maintainx", 1)
+    };
+    let token = token_input(&input.id, &ws.id, input.created_at);
+    store.create_connection(input, token).await.unwrap()
+}
+
+/// What a freshly created connection must read back as.
+fn expected_connection(input: &NewConnection) -> Connection {
+    Connection {
+        id: input.id.clone(),
+        workspace_id: input.workspace_id.clone(),
+        connector: input.connector.clone(),
+        deployment: input.deployment,
+        name: input.name.clone(),
+        status: input.status,
+        credits: input.credits,
+        metadata: input.metadata.clone(),
+        sealed_credentials: input.sealed_credentials.clone(),
+        sync_settings: input.sync_settings.clone(),
+        field_mappings: input.field_mappings.clone(),
+        created_at: input.created_at,
+        updated_at: input.created_at,
+        disconnected_at: None,
+        last_sync_at: None,
+        health: None,
+    }
+}
+
+fn expected_token(input: &NewToken, revoked_at: Option<Timestamp>) -> TokenRecord {
+    TokenRecord {
+        id: input.id.clone(),
+        connection_id: input.connection_id.clone(),
+        workspace_id: input.workspace_id.clone(),
+        token_hash: input.token_hash.clone(),
+        scopes: input.scopes.clone(),
+        expires_at: input.expires_at,
+        revoked_at,
+        created_at: input.created_at,
+    }
+}
+
+fn job(kind: &str, run_at: Timestamp) -> NewJob {
+    NewJob {
+        id: new_id(prefix::JOB),
+        kind: kind.into(),
+        workspace_id: None,
+        connection_id: None,
+        payload: json!({}),
+        run_at,
+        dedupe_key: None,
+        created_at: time::now(),
+    }
+}
+
+fn job_for(conn: &Connection, kind: &str, run_at: Timestamp) -> NewJob {
+    NewJob {
+        workspace_id: Some(conn.workspace_id.clone()),
+        connection_id: Some(conn.id.clone()),
+        ..job(kind, run_at)
+    }
+}
+
+fn request_log(
+    workspace_id: Option<&str>,
+    connection_id: Option<&str>,
+    status: i64,
+    created_at: Timestamp,
+) -> RequestLog {
+    RequestLog {
+        request_id: new_id(prefix::REQUEST),
+        workspace_id: workspace_id.map(str::to_owned),
+        connection_id: connection_id.map(str::to_owned),
+        method: "GET".into(),
+        path: "/api/v1/work-orders".into(),
+        status,
+        duration_ms: 12,
+        request_headers: json!({"accept": "application/json"}),
+        request_body: None,
+        response_body: None,
+        error_code: None,
+        created_at,
+    }
+}
+
+/// Ids of connections or jobs, in the order given.
+fn ids<T: HasId>(items: &[T]) -> Vec<String> {
+    items.iter().map(|x| x.id().to_owned()).collect()
+}
+
+trait HasId {
+    fn id(&self) -> &str;
+}
+
+impl HasId for Connection {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl HasId for Job {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// Pages through a filtered connection list, checking the page contract on the way, and
+/// returns every id in the order received.
+async fn list_ids(
+    store: &Arc<dyn Store>,
+    workspace_id: &str,
+    filter: &ConnectionFilter,
+    size: u32,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut page = PageRequest::first(size);
+    loop {
+        let p = store
+            .list_connections(workspace_id, filter, &page)
+            .await
+            .unwrap();
+        assert!(p.items.len() <= size as usize, "page longer than its limit");
+        assert!(p.items.iter().all(|c| c.workspace_id == workspace_id));
+        out.extend(ids(&p.items));
+        match p.next_after {
+            Some(after) => {
+                assert_eq!(
+                    Some(&after),
+                    out.last(),
+                    "next_after must be the last id of the page"
+                );
+                page = PageRequest {
+                    after: Some(after),
+                    limit: size,
+                };
+            }
+            None => return out,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The macro's list and the `pub async fn`s of this file name the same tests, so a new test
+    /// cannot be written and then silently never run.
+    #[test]
+    fn the_macro_lists_every_test() {
+        let source = include_str!("conformance.rs");
+        let mut defined: Vec<&str> = source
+            .lines()
+            .filter_map(|l| l.strip_prefix("pub async fn "))
+            .map(|rest| rest.split('(').next().unwrap())
+            .collect();
+        let mut listed: Vec<&str> = crate::conformance_suite!(@names).to_vec();
+        assert_eq!(listed.len(), defined.len(), "duplicates or missing names");
+        defined.sort_unstable();
+        listed.sort_unstable();
+        assert_eq!(listed, defined);
+    }
+}
