@@ -18,7 +18,7 @@ use millwright_core::{
     status::ConnectionStatus,
     time,
 };
-use millwright_store::{Store, TokenLookup, Workspace};
+use millwright_store::{Connection, Store, TokenLookup, Workspace};
 
 use crate::{
     rate_limit::Decision, request_context::FactsSlot, state::AppState, ApiError, ApiResult,
@@ -34,6 +34,7 @@ pub struct Authenticator {
     by_key: DashMap<String, (Arc<Workspace>, Instant)>,
     by_id: DashMap<String, (Arc<Workspace>, Instant)>,
     tokens: DashMap<String, (TokenLookup, Instant)>,
+    connections: DashMap<String, (Arc<Connection>, Instant)>,
 }
 
 impl Authenticator {
@@ -43,6 +44,7 @@ impl Authenticator {
             by_key: DashMap::new(),
             by_id: DashMap::new(),
             tokens: DashMap::new(),
+            connections: DashMap::new(),
         }
     }
 
@@ -100,10 +102,27 @@ impl Authenticator {
         Ok(found)
     }
 
-    /// Forgets cached tokens of a connection (after a rotation, disconnect or status change).
+    /// The connection row, cached like tokens (same lifetime, same invalidation), so the
+    /// unified API's hot path does not read it from the database on every request.
+    pub async fn connection(&self, workspace_id: &str, id: &str) -> ApiResult<Option<Arc<Connection>>> {
+        if let Some(e) = self.connections.get(id) {
+            if e.1.elapsed() < TOKEN_TTL && e.0.workspace_id == workspace_id {
+                return Ok(Some(e.0.clone()));
+            }
+        }
+        let Some(c) = self.store.get_connection(workspace_id, id).await? else {
+            return Ok(None);
+        };
+        let c = Arc::new(c);
+        self.connections.insert(id.to_string(), (c.clone(), Instant::now()));
+        Ok(Some(c))
+    }
+
+    /// Forgets what is cached of a connection (its tokens and its row) after this node changed
+    /// it: a rotation, disconnect, reauthorization or edit.
     pub fn invalidate_connection(&self, connection_id: &str) {
-        self.tokens
-            .retain(|_, (l, _)| l.token.connection_id != connection_id);
+        self.tokens.retain(|_, (l, _)| l.token.connection_id != connection_id);
+        self.connections.remove(connection_id);
     }
 
     /// Forgets a cached workspace (after its settings change).
@@ -213,6 +232,8 @@ pub enum Via {
 pub struct ConnectionAuth {
     pub workspace: Arc<Workspace>,
     pub connection_id: String,
+    /// The connection as of this request (cached for at most [`TOKEN_TTL`] across nodes).
+    pub connection: Arc<Connection>,
     pub via: Via,
 }
 
@@ -254,9 +275,17 @@ impl FromRequestParts<AppState> for ConnectionAuth {
                     f.connection_id = Some(t.connection_id.clone());
                 });
                 rate_limit(state, &slot, credential, &ws)?;
+                let connection = state
+                    .auth
+                    .connection(&ws.id, &t.connection_id)
+                    .await?
+                    .ok_or_else(|| {
+                        ApiError::Internal(format!("token of unknown connection {}", t.connection_id))
+                    })?;
                 Ok(ConnectionAuth {
                     workspace: ws,
                     connection_id: t.connection_id.clone(),
+                    connection,
                     via: Via::Token(t.scopes.clone()),
                 })
             }
@@ -277,18 +306,16 @@ impl FromRequestParts<AppState> for ConnectionAuth {
                         )
                     })?
                     .to_string();
-                if state
-                    .store
-                    .get_connection(&ws.id, &connection_id)
+                let connection = state
+                    .auth
+                    .connection(&ws.id, &connection_id)
                     .await?
-                    .is_none()
-                {
-                    return Err(ApiError::not_found("connection"));
-                }
+                    .ok_or_else(|| ApiError::not_found("connection"))?;
                 slot.update(|f| f.connection_id = Some(connection_id.clone()));
                 Ok(ConnectionAuth {
                     workspace: ws,
                     connection_id,
+                    connection,
                     via: Via::WorkspaceKey,
                 })
             }

@@ -85,9 +85,32 @@ fn credentials(v: &Value) -> Value {
     }
 }
 
+/// Words whose absence proves a body has nothing to redact: every secret key above contains
+/// one of them, and so does every credential Millwright issues.
+const SENSITIVE: &[&str] = &[
+    "password", "secret", "token", "api_key", "apikey", "authorization", "credentials", "private_key", "mw_sk_",
+    "mw_ct_", "whsec_",
+    // A JSON string may spell a key with \u escapes; such bodies always take the full path.
+    "\\u",
+];
+
+fn sensitive() -> &'static aho_corasick::AhoCorasick {
+    static AC: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    AC.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(SENSITIVE)
+            .expect("static patterns")
+    })
+}
+
 /// A body as logged: JSON is redacted and re-serialised; anything else is kept as text
 /// unless it looks like it carries a bearer credential. Truncated at [`MAX_LOGGED_BODY`].
 pub fn body(bytes: &[u8]) -> String {
+    // Most bodies carry no secret at all; a single scan proves it and spares a parse.
+    if !sensitive().is_match(bytes) {
+        return truncate(String::from_utf8_lossy(bytes).into_owned());
+    }
     let text = match serde_json::from_slice::<Value>(bytes) {
         Ok(v) => json(&v).to_string(),
         Err(_) => {
@@ -172,6 +195,16 @@ mod tests {
         let out = body(long.as_bytes());
         assert!(out.len() < MAX_LOGGED_BODY + 20);
         assert!(out.ends_with("[truncated]"));
+    }
+
+    #[test]
+    fn bodies_without_sensitive_words_are_kept_verbatim() {
+        let plain = br#"{"name":"Plant 4","status":"active"}"#;
+        assert_eq!(body(plain), String::from_utf8_lossy(plain));
+        let upper = br#"{"API_KEY":"k-1"}"#;
+        assert!(!body(upper).contains("k-1"), "case-insensitive detection");
+        let nested = br#"{"a":{"Client_Secret":"s-1"}}"#;
+        assert!(!body(nested).contains("s-1"));
     }
 
     #[test]

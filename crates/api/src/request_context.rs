@@ -12,14 +12,13 @@ use std::{
 use axum::{
     body::{Body, Bytes},
     extract::{Request, State},
-    http::{header, HeaderMap, HeaderValue},
+    http::{header, HeaderValue},
     middleware::Next,
     response::{IntoResponse, Response},
 };
 use millwright_core::{ids, time};
-use millwright_store::RequestLog;
 
-use crate::{error::ErrorCode, redact, state::AppState, ApiError};
+use crate::{error::ErrorCode, request_log::PendingLog, state::AppState, ApiError};
 
 tokio::task_local! {
     static REQUEST_ID: String;
@@ -85,13 +84,8 @@ async fn handle(
 ) -> Response {
     let (mut parts, body) = req.into_parts();
     let logged = parts.uri.path().starts_with("/api/");
-    let method = parts.method.to_string();
-    let path = parts
-        .uri
-        .path_and_query()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| parts.uri.path().to_string());
-    let req_headers = parts.headers.clone();
+    // What the log needs of the request, taken before the handler consumes it.
+    let logged_request = logged.then(|| (parts.method.clone(), parts.uri.clone(), parts.headers.clone()));
 
     let limit = state.config.max_body_bytes;
     let declared = parts
@@ -120,11 +114,11 @@ async fn handle(
         }
     };
     let facts = slot.take();
-    if !logged {
+    let Some((method, uri, headers)) = logged_request else {
         let mut response = response;
         decorate(&mut response, &request_id, &facts);
         return response;
-    }
+    };
     // Buffer the response once: the same bytes go to the client and (redacted) to the log.
     let (resp_parts, resp_body) = response.into_parts();
     let resp_bytes = axum::body::to_bytes(resp_body, usize::MAX)
@@ -132,17 +126,21 @@ async fn handle(
         .unwrap_or_default();
     let mut response = Response::from_parts(resp_parts, Body::empty());
     decorate(&mut response, &request_id, &facts);
-    let log = build_log(
-        &request_id,
-        started,
+    // Only cheap moves here; redaction and serialisation happen in the log writer.
+    let log = PendingLog {
+        request_id,
+        workspace_id: facts.workspace_id,
+        connection_id: facts.connection_id,
         method,
-        path,
-        &req_headers,
-        req_body,
-        &facts,
-        &response,
-        resp_bytes.clone(),
-    );
+        uri,
+        status: response.status().as_u16(),
+        duration_ms: started.elapsed().as_millis() as i64,
+        headers,
+        request_body: req_body,
+        response_body: resp_bytes.clone(),
+        error_code: response.extensions().get::<ErrorCode>().map(|c| c.0),
+        created_at: time::now(),
+    };
     state.request_logger.submit(log);
     with_body(response, resp_bytes)
 }
@@ -164,33 +162,3 @@ fn decorate(response: &mut Response, request_id: &str, facts: &RequestFacts) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn build_log(
-    request_id: &str,
-    started: Instant,
-    method: String,
-    path: String,
-    req_headers: &HeaderMap,
-    req_body: Option<Bytes>,
-    facts: &RequestFacts,
-    response: &Response,
-    resp_body: Bytes,
-) -> RequestLog {
-    RequestLog {
-        request_id: request_id.to_string(),
-        workspace_id: facts.workspace_id.clone(),
-        connection_id: facts.connection_id.clone(),
-        method,
-        path: redact::path(&path),
-        status: response.status().as_u16() as i64,
-        duration_ms: started.elapsed().as_millis() as i64,
-        request_headers: redact::headers(req_headers),
-        request_body: req_body.filter(|b| !b.is_empty()).map(|b| redact::body(&b)),
-        response_body: (!resp_body.is_empty()).then(|| redact::body(&resp_body)),
-        error_code: response
-            .extensions()
-            .get::<ErrorCode>()
-            .map(|c| c.0.to_string()),
-        created_at: time::now(),
-    }
-}

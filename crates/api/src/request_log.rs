@@ -3,15 +3,59 @@
 
 use std::{sync::Arc, time::Duration};
 
+use axum::{
+    body::Bytes,
+    http::{HeaderMap, Method, Uri},
+};
+use millwright_core::time::Timestamp;
 use millwright_store::{RequestLog, Store};
 use tokio::sync::mpsc;
+
+use crate::redact;
+
+/// A finished request as the middleware hands it over: raw parts, not yet redacted.
+pub struct PendingLog {
+    pub request_id: String,
+    pub workspace_id: Option<String>,
+    pub connection_id: Option<String>,
+    pub method: Method,
+    pub uri: Uri,
+    pub status: u16,
+    pub duration_ms: i64,
+    pub headers: HeaderMap,
+    pub request_body: Option<Bytes>,
+    pub response_body: Bytes,
+    pub error_code: Option<&'static str>,
+    pub created_at: Timestamp,
+}
+
+impl PendingLog {
+    /// Redacts and truncates into the stored form.
+    pub fn into_log(self) -> RequestLog {
+        let path = self.uri.path_and_query().map(|p| p.as_str()).unwrap_or_else(|| self.uri.path());
+        RequestLog {
+            request_id: self.request_id,
+            workspace_id: self.workspace_id,
+            connection_id: self.connection_id,
+            method: self.method.to_string(),
+            path: redact::path(path),
+            status: self.status as i64,
+            duration_ms: self.duration_ms,
+            request_headers: redact::headers(&self.headers),
+            request_body: self.request_body.filter(|b| !b.is_empty()).map(|b| redact::body(&b)),
+            response_body: (!self.response_body.is_empty()).then(|| redact::body(&self.response_body)),
+            error_code: self.error_code.map(str::to_string),
+            created_at: self.created_at,
+        }
+    }
+}
 
 const CHANNEL_CAPACITY: usize = 50_000;
 const BATCH: usize = 500;
 
 #[derive(Clone)]
 pub struct RequestLogger {
-    tx: Option<mpsc::Sender<RequestLog>>,
+    tx: Option<mpsc::Sender<PendingLog>>,
 }
 
 impl RequestLogger {
@@ -28,7 +72,7 @@ impl RequestLogger {
         RequestLogger { tx: None }
     }
 
-    pub fn submit(&self, log: RequestLog) {
+    pub fn submit(&self, log: PendingLog) {
         if let Some(tx) = &self.tx {
             if tx.try_send(log).is_err() {
                 tracing::warn!("request log queue full; a request log was dropped");
@@ -37,7 +81,7 @@ impl RequestLogger {
     }
 }
 
-async fn write_loop(store: Arc<dyn Store>, mut rx: mpsc::Receiver<RequestLog>) {
+async fn write_loop(store: Arc<dyn Store>, mut rx: mpsc::Receiver<PendingLog>) {
     let mut batch = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut batch, BATCH).await > 0 {
         // Give a burst a moment to fill the batch: fewer, larger transactions.
@@ -50,9 +94,9 @@ async fn write_loop(store: Arc<dyn Store>, mut rx: mpsc::Receiver<RequestLog>) {
                 }
             }
         }
-        if let Err(e) = store.insert_request_logs(&batch).await {
-            tracing::error!(error = %e, count = batch.len(), "could not write request logs");
+        let logs: Vec<RequestLog> = batch.drain(..).map(PendingLog::into_log).collect();
+        if let Err(e) = store.insert_request_logs(&logs).await {
+            tracing::error!(error = %e, count = logs.len(), "could not write request logs");
         }
-        batch.clear();
     }
 }

@@ -84,20 +84,21 @@ pub struct FlagOverrides {
 
 impl Config {
     /// Loads the configuration in precedence order: flags, environment, file, defaults.
-    pub fn load(file: Option<&Path>, flags: &FlagOverrides) -> Result<Config, figment::Error> {
+    pub fn load(file: Option<&Path>, flags: &FlagOverrides) -> Result<Config, Box<figment::Error>> {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
         if let Some(f) = file {
             if !f.exists() {
-                return Err(figment::Error::from(format!(
+                return Err(Box::new(figment::Error::from(format!(
                     "config file {} does not exist",
                     f.display()
-                )));
+                ))));
             }
             fig = fig.merge(Toml::file(f));
         }
         fig.merge(Env::prefixed("MILLWRIGHT_").only(ENV_KEYS))
             .merge(Serialized::defaults(flags))
             .extract()
+            .map_err(Box::new)
     }
 
     pub fn database_url(&self) -> String {
@@ -120,6 +121,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own error type
     fn precedence_is_flags_env_file_defaults() {
         figment::Jail::expect_with(|jail| {
             jail.create_file(
@@ -132,12 +134,12 @@ mod tests {
                 listen: Some("127.0.0.1:3000".into()),
                 ..Default::default()
             };
-            let c = Config::load(Some(Path::new("mw.toml")), &flags)?;
+            let c = Config::load(Some(Path::new("mw.toml")), &flags).map_err(|e| *e)?;
             assert_eq!(c.listen, "127.0.0.1:3000");
             assert_eq!(c.rate_limit_per_minute, 7);
             assert_eq!(c.log_format, "json");
             assert_eq!(c.max_body_bytes, 1024 * 1024);
-            let c = Config::load(Some(Path::new("mw.toml")), &FlagOverrides::default())?;
+            let c = Config::load(Some(Path::new("mw.toml")), &FlagOverrides::default()).map_err(|e| *e)?;
             assert_eq!(c.listen, "127.0.0.1:2000");
             assert_eq!(c.public_url(), "http://127.0.0.1:2000");
             assert!(c.database_url().starts_with("sqlite://"));

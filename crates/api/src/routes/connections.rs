@@ -311,6 +311,7 @@ pub async fn patch(
         .store
         .update_connection(&ws.id, &id, patch, time::now())
         .await?;
+    state.auth.invalidate_connection(&id);
     Ok(Json(updated.into()))
 }
 
@@ -497,6 +498,7 @@ pub async fn delete_data(
         .store
         .delete_connection_data(&ws.id, &id, time::now())
         .await?;
+    state.auth.invalidate_connection(&id);
     tracing::info!(connection = %id, deleted, "connection data deleted");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,9 +1,9 @@
 //! The unified API (connection token, or workspace key + `X-Connection-Id`).
 
-use axum::{extract::State, Json};
+use axum::Json;
 use millwright_core::scope::Scope;
 
-use crate::{auth::ConnectionAuth, state::AppState, views::ConnectionView, ApiError, ApiResult};
+use crate::{auth::ConnectionAuth, views::ConnectionView, ApiResult};
 
 #[utoipa::path(
     get, path = "/api/v1/connection", tag = "unified",
@@ -14,15 +14,7 @@ use crate::{auth::ConnectionAuth, state::AppState, views::ConnectionView, ApiErr
     params(("X-Connection-Id" = Option<String>, Header, description = "Required with a workspace key")),
     security(("bearer" = []))
 )]
-pub async fn connection(
-    State(state): State<AppState>,
-    auth: ConnectionAuth,
-) -> ApiResult<Json<ConnectionView>> {
+pub async fn connection(auth: ConnectionAuth) -> ApiResult<Json<ConnectionView>> {
     auth.require(Scope::Read)?;
-    let c = state
-        .store
-        .get_connection(&auth.workspace.id, &auth.connection_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("connection"))?;
-    Ok(Json(c.into()))
+    Ok(Json(ConnectionView::from(auth.connection.as_ref().clone())))
 }
