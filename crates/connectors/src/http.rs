@@ -468,6 +468,8 @@ fn json_message(json: &serde_json::Value) -> Option<String> {
                 "error_description",
                 "detail",
                 "error",
+                // IBM Maximo: `{"Error": {"reasonCode", "message", "statusCode"}}`.
+                "Error",
                 "errors",
                 "title",
                 "description",

@@ -7,8 +7,10 @@ mod credentials;
 mod error;
 pub mod http;
 pub mod maintainx;
+pub mod maximo;
 mod record;
 mod registry;
+pub mod tryton;
 
 pub use catalog::{AuthField, Category, ConnectorDescriptor, EntityOperations};
 pub use credentials::Credentials;

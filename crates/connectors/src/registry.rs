@@ -7,6 +7,7 @@ use crate::{
     catalog,
     http::{HttpClient, HttpConfig},
     maintainx::MaintainX,
+    maximo::Maximo,
     Connector, ConnectorDescriptor,
 };
 
@@ -37,7 +38,9 @@ impl Registry {
             ],
             implementations: BTreeMap::new(),
         };
-        r.register(Arc::new(MaintainX::new(http)));
+        r.register(Arc::new(crate::tryton::Tryton::new(http.clone())));
+        r.register(Arc::new(MaintainX::new(http.clone())));
+        r.register(Arc::new(Maximo::new(http)));
         r
     }
 

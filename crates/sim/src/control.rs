@@ -249,14 +249,14 @@ fn bad_request(message: impl Into<String>) -> Response {
         .into_response()
 }
 
-fn parse<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Response> {
-    serde_json::from_slice(body).map_err(|e| bad_request(format!("invalid body: {e}")))
+fn parse<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, String> {
+    serde_json::from_slice(body).map_err(|e| format!("invalid body: {e}"))
 }
 
 async fn credentials(State(api): State<ControlApi>, body: Bytes) -> Response {
     let body: Value = match parse(&body) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(e) => return bad_request(e),
     };
     match api.backend.set_credentials(&body) {
         Ok(()) => Json(json!({ "ok": true })).into_response(),
@@ -272,7 +272,7 @@ struct OutageBody {
 async fn outage(State(api): State<ControlApi>, body: Bytes) -> Response {
     let body: OutageBody = match parse(&body) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(e) => return bad_request(e),
     };
     // `"503"` per the spec; the number 503 too, since tests write it both ways.
     let (outage, label) = match &body.mode {
@@ -308,7 +308,7 @@ const MAX_MUTATE: usize = 100_000;
 async fn mutate(State(api): State<ControlApi>, body: Bytes) -> Response {
     let body: MutateBody = match parse(&body) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(e) => return bad_request(e),
     };
     if body.count == 0 || body.count > MAX_MUTATE {
         return bad_request(format!("count must be between 1 and {MAX_MUTATE}"));
@@ -327,7 +327,7 @@ struct RateLimitBody {
 async fn rate_limit(State(api): State<ControlApi>, body: Bytes) -> Response {
     let body: RateLimitBody = match parse(&body) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(e) => return bad_request(e),
     };
     api.control.set_rate_limit(body.per_minute);
     Json(json!({ "per_minute": body.per_minute })).into_response()

@@ -21,10 +21,12 @@ mod clock;
 mod control;
 mod industrial;
 pub mod maintainx;
+pub mod maximo;
 mod names;
 mod num;
 mod query;
 mod rng;
+pub mod sap;
 mod table;
 
 use std::fmt;
@@ -42,7 +44,8 @@ use control::Control;
 /// How a simulator seeds its data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SimOptions {
-    /// Same seed, same records, byte for byte (on the same UTC day; see `scale`).
+    /// Same seed, same records, byte for byte. Seeded history covers the 180 days before the
+    /// start of the current UTC day, so two simulators agree when started on the same UTC day.
     pub seed: u64,
     /// Records per entity. Records are generated when read, not up front, so any scale starts
     /// instantly and costs memory only for records changed through the API.
@@ -63,6 +66,10 @@ impl Default for SimOptions {
 pub enum System {
     /// MaintainX (REST, `/v1`).
     Maintainx,
+    /// IBM Maximo Manage (JSON API, `/maximo/api/os`).
+    Maximo,
+    /// SAP S/4HANA (OData v2, `/sap/opu/odata/sap`).
+    Sap,
 }
 
 impl System {
@@ -70,6 +77,8 @@ impl System {
     pub fn as_str(self) -> &'static str {
         match self {
             System::Maintainx => "maintainx",
+            System::Maximo => "maximo",
+            System::Sap => "sap",
         }
     }
 }
@@ -86,7 +95,7 @@ pub struct UnknownSystem(pub String);
 
 impl fmt::Display for UnknownSystem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown system {:?}; expected \"maintainx\"", self.0)
+        write!(f, "unknown system {:?}; expected \"maintainx\", \"maximo\" or \"sap\"", self.0)
     }
 }
 
@@ -99,6 +108,8 @@ impl FromStr for System {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().to_ascii_lowercase().as_str() {
             "maintainx" => Ok(System::Maintainx),
+            "maximo" => Ok(System::Maximo),
+            "sap" | "sap_s4hana" => Ok(System::Sap),
             _ => Err(UnknownSystem(s.to_owned())),
         }
     }
@@ -107,6 +118,8 @@ impl FromStr for System {
 fn build(system: System, opts: SimOptions) -> (axum::Router, Arc<Control>) {
     match system {
         System::Maintainx => maintainx::build(&opts),
+        System::Maximo => maximo::build(&opts),
+        System::Sap => sap::build(&opts),
     }
 }
 
@@ -200,7 +213,9 @@ mod tests {
     fn system_names() {
         assert_eq!("maintainx".parse::<System>(), Ok(System::Maintainx));
         assert_eq!("MaintainX".parse::<System>(), Ok(System::Maintainx));
-        assert!("maximo".parse::<System>().is_err());
+        assert_eq!("Maximo".parse::<System>(), Ok(System::Maximo));
+        assert_eq!("sap".parse::<System>(), Ok(System::Sap));
+        assert!("sapp".parse::<System>().is_err());
         assert_eq!(System::Maintainx.to_string(), "maintainx");
     }
 

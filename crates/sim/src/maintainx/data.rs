@@ -169,7 +169,9 @@ impl World {
             LocationKind::Area if self.buildings > 0 => {
                 Some(self.sites + self.h(S_LOCATION, i, 1) % self.buildings)
             }
-            LocationKind::Area => Some(self.h(S_LOCATION, i, 1) % self.sites),
+            LocationKind::Area if self.sites > 0 => Some(self.h(S_LOCATION, i, 1) % self.sites),
+            // Only locations created in an empty tenant get here: they stand alone.
+            LocationKind::Area => None,
         }
     }
 
@@ -690,7 +692,7 @@ impl World {
             }
         }
         let (completed_at, updated_at) = if status == WorkOrderStatus::Done {
-            let room = (age - 30 * MINUTE_MS).max(1).min(10 * DAY_MS);
+            let room = (age - 30 * MINUTE_MS).clamp(1, 10 * DAY_MS);
             let done = Ts(created_at.0 + (30 * MINUTE_MS).min(age) + rng.range(0, room));
             let done = Ts(done.0.min(self.anchor.0));
             let hours = rng.range(1, 17) as f64 / 2.0;

@@ -14,6 +14,12 @@
 //!
 //! Every `/v1` call passes, outermost first: request counting, the injected outage,
 //! authentication (401), the injected rate limit (429), then the handler.
+//!
+//! Where the reference marks the wire format UNVERIFIED, the simulator makes one consistent
+//! choice, documented where it is made: error bodies `{"message"}` (`error`), list limits and
+//! envelopes (`routes`), expansions (`expand`), field names and enum values (`wire`), write
+//! answers and validation (`writes`), cursors (`cursor`), the organization header (`auth`).
+//! Seeded data and its relations are described in `data`, `/__sim/mutate` in `mutate`.
 
 mod auth;
 mod cursor;

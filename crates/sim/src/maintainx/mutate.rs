@@ -306,6 +306,10 @@ impl Evolve for PurchaseOrder {
             Draft => Requested,
             Requested if rng.chance(90) => Approved,
             Requested => Declined,
+            // A single unit cannot arrive in part.
+            Approved if self.items.iter().map(|i| i.quantity_ordered.0).sum::<f64>() <= 1.0 => {
+                Completed
+            }
             Approved => PartiallyFulfilled,
             PartiallyFulfilled => Completed,
             // Closed orders only get their note amended.
@@ -313,6 +317,8 @@ impl Evolve for PurchaseOrder {
         };
         match next {
             PartiallyFulfilled => {
+                // Half of the first line arrived (or, for a one-unit line, all of it while the
+                // other lines are still outstanding).
                 if let Some(first) = self.items.first_mut() {
                     let ordered = first.quantity_ordered.0;
                     first.quantity_received = Num((ordered / 2.0).floor().max(1.0).min(ordered));
