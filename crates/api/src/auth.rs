@@ -104,7 +104,11 @@ impl Authenticator {
 
     /// The connection row, cached like tokens (same lifetime, same invalidation), so the
     /// unified API's hot path does not read it from the database on every request.
-    pub async fn connection(&self, workspace_id: &str, id: &str) -> ApiResult<Option<Arc<Connection>>> {
+    pub async fn connection(
+        &self,
+        workspace_id: &str,
+        id: &str,
+    ) -> ApiResult<Option<Arc<Connection>>> {
         if let Some(e) = self.connections.get(id) {
             if e.1.elapsed() < TOKEN_TTL && e.0.workspace_id == workspace_id {
                 return Ok(Some(e.0.clone()));
@@ -114,14 +118,16 @@ impl Authenticator {
             return Ok(None);
         };
         let c = Arc::new(c);
-        self.connections.insert(id.to_string(), (c.clone(), Instant::now()));
+        self.connections
+            .insert(id.to_string(), (c.clone(), Instant::now()));
         Ok(Some(c))
     }
 
     /// Forgets what is cached of a connection (its tokens and its row) after this node changed
     /// it: a rotation, disconnect, reauthorization or edit.
     pub fn invalidate_connection(&self, connection_id: &str) {
-        self.tokens.retain(|_, (l, _)| l.token.connection_id != connection_id);
+        self.tokens
+            .retain(|_, (l, _)| l.token.connection_id != connection_id);
         self.connections.remove(connection_id);
     }
 
@@ -238,6 +244,17 @@ pub struct ConnectionAuth {
 }
 
 impl ConnectionAuth {
+    /// [`ApiError::ReauthorizationRequired`] when the source rejects the stored credentials and
+    /// the caller holds the connection's token. (The workspace key still reads stored data.)
+    pub fn require_usable(&self) -> ApiResult<()> {
+        match (&self.via, self.connection.status) {
+            (Via::Token(_), ConnectionStatus::RequiresReauthorization) => {
+                Err(ApiError::ReauthorizationRequired)
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// [`ApiError::InsufficientScope`] unless the credential carries `scope`.
     pub fn require(&self, scope: Scope) -> ApiResult<()> {
         match &self.via {
@@ -280,7 +297,10 @@ impl FromRequestParts<AppState> for ConnectionAuth {
                     .connection(&ws.id, &t.connection_id)
                     .await?
                     .ok_or_else(|| {
-                        ApiError::Internal(format!("token of unknown connection {}", t.connection_id))
+                        ApiError::Internal(format!(
+                            "token of unknown connection {}",
+                            t.connection_id
+                        ))
                     })?;
                 Ok(ConnectionAuth {
                     workspace: ws,

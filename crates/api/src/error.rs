@@ -302,6 +302,7 @@ impl From<StoreError> for ApiError {
             },
             StoreError::Disconnected => ApiError::ConnectionDisconnected,
             StoreError::NotDisconnected => ApiError::ConnectionNotDisconnected,
+            StoreError::RunNotRunning => ApiError::Conflict("the sync run already ended".into()),
             StoreError::Backend(m) => ApiError::ServiceUnavailable(format!("the database is unavailable: {m}")),
             StoreError::Corrupt(m) => ApiError::Internal(format!("corrupt row: {m}")),
         }

@@ -5,7 +5,7 @@
 pub mod auth;
 pub mod error;
 pub mod extract;
-pub mod keyring;
+pub mod field_mappings;
 pub mod pagination;
 pub mod rate_limit;
 pub mod redact;
@@ -41,6 +41,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "credits", description = "The workspace's credit pool"),
         (name = "request logs", description = "Every API request, redacted"),
         (name = "unified", description = "The unified API of one connection"),
+        (name = "events", description = "Every event, the polling fallback to webhooks"),
     )
 )]
 struct ApiDoc;
@@ -73,6 +74,27 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(request_logs::list))
         .routes(routes!(request_logs::get))
         .routes(routes!(unified::connection))
+        .routes(routes!(sync::sync_status))
+        .routes(routes!(sync::sync_now))
+        .routes(routes!(sync::list_runs, sync::trigger_runs))
+        .routes(routes!(sync::connection_sync_status))
+        .routes(routes!(events::list))
+        .routes(routes!(entities::list_assets))
+        .routes(routes!(entities::get_asset))
+        .routes(routes!(entities::list_locations))
+        .routes(routes!(entities::get_location))
+        .routes(routes!(entities::list_work_orders))
+        .routes(routes!(entities::get_work_order))
+        .routes(routes!(entities::list_maintenance_schedules))
+        .routes(routes!(entities::get_maintenance_schedule))
+        .routes(routes!(entities::list_inventory_items))
+        .routes(routes!(entities::get_inventory_item))
+        .routes(routes!(entities::list_purchase_orders))
+        .routes(routes!(entities::get_purchase_order))
+        .routes(routes!(entities::list_vendors))
+        .routes(routes!(entities::get_vendor))
+        .routes(routes!(entities::list_users))
+        .routes(routes!(entities::get_user))
 }
 
 /// The OpenAPI 3.1 document of `/api/v1`.

@@ -11,6 +11,7 @@ const CURSOR_VERSION: &str = "v1:";
 
 /// `cursor` and `page_size` of management lists.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct PageParams {
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -88,8 +88,17 @@ fn credentials(v: &Value) -> Value {
 /// Words whose absence proves a body has nothing to redact: every secret key above contains
 /// one of them, and so does every credential Millwright issues.
 const SENSITIVE: &[&str] = &[
-    "password", "secret", "token", "api_key", "apikey", "authorization", "credentials", "private_key", "mw_sk_",
-    "mw_ct_", "whsec_",
+    "password",
+    "secret",
+    "token",
+    "api_key",
+    "apikey",
+    "authorization",
+    "credentials",
+    "private_key",
+    "mw_sk_",
+    "mw_ct_",
+    "whsec_",
     // A JSON string may spell a key with \u escapes; such bodies always take the full path.
     "\\u",
 ];

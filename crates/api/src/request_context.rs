@@ -85,7 +85,13 @@ async fn handle(
     let (mut parts, body) = req.into_parts();
     let logged = parts.uri.path().starts_with("/api/");
     // What the log needs of the request, taken before the handler consumes it.
-    let logged_request = logged.then(|| (parts.method.clone(), parts.uri.clone(), parts.headers.clone()));
+    let logged_request = logged.then(|| {
+        (
+            parts.method.clone(),
+            parts.uri.clone(),
+            parts.headers.clone(),
+        )
+    });
 
     let limit = state.config.max_body_bytes;
     let declared = parts
@@ -161,4 +167,3 @@ fn decorate(response: &mut Response, request_id: &str, facts: &RequestFacts) {
         h.insert("ratelimit-reset", HeaderValue::from(rl.reset_secs));
     }
 }
-

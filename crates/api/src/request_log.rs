@@ -32,7 +32,11 @@ pub struct PendingLog {
 impl PendingLog {
     /// Redacts and truncates into the stored form.
     pub fn into_log(self) -> RequestLog {
-        let path = self.uri.path_and_query().map(|p| p.as_str()).unwrap_or_else(|| self.uri.path());
+        let path = self
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or_else(|| self.uri.path());
         RequestLog {
             request_id: self.request_id,
             workspace_id: self.workspace_id,
@@ -42,8 +46,12 @@ impl PendingLog {
             status: self.status as i64,
             duration_ms: self.duration_ms,
             request_headers: redact::headers(&self.headers),
-            request_body: self.request_body.filter(|b| !b.is_empty()).map(|b| redact::body(&b)),
-            response_body: (!self.response_body.is_empty()).then(|| redact::body(&self.response_body)),
+            request_body: self
+                .request_body
+                .filter(|b| !b.is_empty())
+                .map(|b| redact::body(&b)),
+            response_body: (!self.response_body.is_empty())
+                .then(|| redact::body(&self.response_body)),
             error_code: self.error_code.map(str::to_string),
             created_at: self.created_at,
         }

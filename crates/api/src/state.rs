@@ -3,11 +3,10 @@
 use std::sync::Arc;
 
 use millwright_connectors::Registry;
+use millwright_core::keyring::Keyring;
 use millwright_store::Store;
 
-use crate::{
-    auth::Authenticator, keyring::Keyring, rate_limit::RateLimiter, request_log::RequestLogger,
-};
+use crate::{auth::Authenticator, rate_limit::RateLimiter, request_log::RequestLogger};
 
 /// Settings the API needs at run time (the binary builds them from its configuration).
 #[derive(Debug, Clone)]
@@ -44,8 +43,8 @@ pub struct AppState {
 impl AppState {
     pub fn new(
         store: Arc<dyn Store>,
-        connectors: Registry,
-        keyring: Keyring,
+        connectors: Arc<Registry>,
+        keyring: Arc<Keyring>,
         request_logger: RequestLogger,
         config: ApiConfig,
     ) -> AppState {
@@ -53,8 +52,8 @@ impl AppState {
             auth: Arc::new(Authenticator::new(store.clone())),
             rate_limiter: Arc::new(RateLimiter::default()),
             store,
-            connectors: Arc::new(connectors),
-            keyring: Arc::new(keyring),
+            connectors,
+            keyring,
             request_logger,
             config: Arc::new(config),
         }

@@ -157,7 +157,8 @@ impl ApiRequest {
     }
 }
 
-/// A successful (2xx) answer, body read in full.
+/// An answer, body read in full: always 2xx from [`HttpClient::send`], any status from
+/// [`HttpClient::send_raw`].
 #[derive(Debug, Clone)]
 pub struct ApiResponse {
     /// The 2xx status.
@@ -267,6 +268,45 @@ impl HttpClient {
         request: &ApiRequest,
     ) -> Result<T, ConnectorError> {
         self.send(request).await?.json()
+    }
+
+    /// Sends one request as given and answers the response whatever its status (the returned
+    /// [`ApiResponse`] may then be a 4xx or 5xx). For passthrough, which hands the source's own
+    /// answer to the caller: nothing is retried (the caller decides) or classified; only a
+    /// failure below HTTP (no connection, timeout) is an error.
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        url: Url,
+        headers: HeaderMap,
+        body: Option<Vec<u8>>,
+    ) -> Result<ApiResponse, ConnectorError> {
+        let mut builder = self.client.request(method, url).headers(headers);
+        if let Some(body) = body {
+            builder = builder.body(body);
+        }
+        let failed = |e: &reqwest::Error| match transport_failure(e, false) {
+            Attempt::Failed { error, .. } => error,
+            Attempt::Done(_) => unreachable!("a transport failure is never a response"),
+        };
+        let response = builder.send().await.map_err(|e| failed(&e))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = match read_body(response, self.config.max_body_bytes).await {
+            Ok(body) => body,
+            Err(BodyError::Transport(e)) => return Err(failed(&e)),
+            Err(BodyError::TooLarge) => {
+                return Err(ConnectorError::Upstream {
+                    status: status.as_u16(),
+                    message: format!("response larger than {} bytes", self.config.max_body_bytes),
+                })
+            }
+        };
+        Ok(ApiResponse {
+            status,
+            headers,
+            body,
+        })
     }
 
     async fn attempt(&self, request: &ApiRequest) -> Attempt {
@@ -474,6 +514,8 @@ fn json_message(json: &serde_json::Value) -> Option<String> {
                 "title",
                 "description",
                 "msg",
+                // OData v2 (SAP Gateway): `{"error": {"message": {"lang", "value"}}}`.
+                "value",
             ] {
                 if let Some(found) = map.get(key).and_then(json_message) {
                     return Some(found);

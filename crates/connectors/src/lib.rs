@@ -8,13 +8,16 @@ mod error;
 pub mod http;
 pub mod maintainx;
 pub mod maximo;
+pub mod passthrough;
 mod record;
 mod registry;
+pub mod sap;
 pub mod tryton;
 
 pub use catalog::{AuthField, Category, ConnectorDescriptor, EntityOperations};
 pub use credentials::Credentials;
 pub use error::ConnectorError;
+pub use passthrough::{PassthroughRequest, PassthroughResponse};
 pub use record::{Incremental, ListRequest, RecordPage, RemoteRecord};
 pub use registry::Registry;
 
@@ -97,6 +100,62 @@ pub trait Connector: Send + Sync + 'static {
         let _ = (ctx, remote_id, patch);
         Err(ConnectorError::not_supported(entity, "update"))
     }
+
+    /// Deletes the record in the source. [`ConnectorError::NotFound`] if the source has none.
+    async fn delete(
+        &self,
+        ctx: &ConnectionContext,
+        entity: Entity,
+        remote_id: &str,
+    ) -> Result<(), ConnectorError> {
+        let _ = (ctx, remote_id);
+        Err(ConnectorError::not_supported(entity, "delete"))
+    }
+
+    /// Sends a caller's raw request to the source system with the connection's credentials and
+    /// answers the source's response, whatever its status. Implementations resolve the path
+    /// with [`passthrough::target`] under their vendor prefix and send with
+    /// [`passthrough::send`], so the credentials never leave the source's API.
+    async fn passthrough(
+        &self,
+        ctx: &ConnectionContext,
+        request: PassthroughRequest,
+    ) -> Result<PassthroughResponse, ConnectorError> {
+        let _ = (ctx, request);
+        Err(ConnectorError::NotSupported {
+            entity: "the source API".into(),
+            operation: "passthrough".into(),
+        })
+    }
+
+    /// Where each unified field of `entity` comes from: (unified field, source field), read
+    /// from the connector's own mapping tables. Purchase order lines are listed as
+    /// `line_items.<field>`. Empty for an entity the connector does not have.
+    fn field_mappings(&self, entity: Entity) -> Vec<(&'static str, &'static str)> {
+        let _ = entity;
+        Vec::new()
+    }
+}
+
+/// `line_items.<field>`: how [`Connector::field_mappings`] names a purchase order line field.
+/// The line fields are the closed list of spec §5, so the names can be static.
+pub fn line_item_field(field: &str) -> &'static str {
+    const LINE_FIELDS: &[(&str, &str)] = &[
+        ("line_number", "line_items.line_number"),
+        ("item_id", "line_items.item_id"),
+        ("product_code", "line_items.product_code"),
+        ("description", "line_items.description"),
+        ("quantity", "line_items.quantity"),
+        ("unit_of_measure", "line_items.unit_of_measure"),
+        ("unit_price", "line_items.unit_price"),
+        ("total", "line_items.total"),
+        ("delivery_date", "line_items.delivery_date"),
+        ("received_quantity", "line_items.received_quantity"),
+    ];
+    LINE_FIELDS
+        .iter()
+        .find(|(f, _)| *f == field)
+        .map_or("line_items", |(_, path)| path)
 }
 
 impl ConnectorError {

@@ -38,6 +38,7 @@ impl Registry {
             ],
             implementations: BTreeMap::new(),
         };
+        r.register(Arc::new(crate::sap::SapS4Hana::new(http.clone())));
         r.register(Arc::new(crate::tryton::Tryton::new(http.clone())));
         r.register(Arc::new(MaintainX::new(http.clone())));
         r.register(Arc::new(Maximo::new(http)));

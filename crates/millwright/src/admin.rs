@@ -1,7 +1,7 @@
 //! Administrative actions shared by the command line, the demo and tests.
 
 use anyhow::{bail, Context};
-use millwright_api::keyring::Keyring;
+use millwright_core::keyring::Keyring;
 use millwright_core::{
     credits::DEFAULT_CREDIT_LIMIT,
     crypto::Key,

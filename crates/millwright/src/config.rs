@@ -30,6 +30,9 @@ pub struct Config {
     pub request_log_retention_days: u32,
     /// `text` or `json` log lines.
     pub log_format: String,
+    /// Seconds a worker leases a claimed job (a sync run, a purge) before another node may take
+    /// it over; a crashed worker's jobs resume after this long.
+    pub job_lease_seconds: u64,
 }
 
 impl Default for Config {
@@ -45,6 +48,7 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             request_log_retention_days: 14,
             log_format: "text".into(),
+            job_lease_seconds: 600,
         }
     }
 }
@@ -61,6 +65,7 @@ const ENV_KEYS: &[&str] = &[
     "max_body_bytes",
     "request_log_retention_days",
     "log_format",
+    "job_lease_seconds",
 ];
 
 /// Values given as flags; only the `Some` ones override.
@@ -139,7 +144,8 @@ mod tests {
             assert_eq!(c.rate_limit_per_minute, 7);
             assert_eq!(c.log_format, "json");
             assert_eq!(c.max_body_bytes, 1024 * 1024);
-            let c = Config::load(Some(Path::new("mw.toml")), &FlagOverrides::default()).map_err(|e| *e)?;
+            let c = Config::load(Some(Path::new("mw.toml")), &FlagOverrides::default())
+                .map_err(|e| *e)?;
             assert_eq!(c.listen, "127.0.0.1:2000");
             assert_eq!(c.public_url(), "http://127.0.0.1:2000");
             assert!(c.database_url().starts_with("sqlite://"));

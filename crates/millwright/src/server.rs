@@ -3,12 +3,18 @@
 use std::{net::SocketAddr, sync::Arc};
 
 use anyhow::Context;
-use millwright_api::{keyring::Keyring, request_log::RequestLogger, ApiConfig, AppState};
+use millwright_api::{request_log::RequestLogger, ApiConfig, AppState};
 use millwright_connectors::Registry;
+use millwright_core::keyring::Keyring;
 use millwright_store::Store;
 use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 
-use crate::{config::Config, master_key, storage, worker::Worker};
+use crate::{
+    config::Config,
+    master_key, storage,
+    worker::{Worker, WorkerConfig},
+};
+use millwright_sync::{Engine, EngineConfig};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Role {
@@ -60,6 +66,9 @@ pub async fn start(config: Config, role: Role) -> anyhow::Result<RunningServer> 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let mut tasks = Vec::new();
     let mut addr = None;
+    let mut on_connection_change: Option<millwright_sync::ConnectionChanged> = None;
+    let connectors = Arc::new(Registry::standard());
+    let keyring = Arc::new(Keyring::new(key));
 
     if role != Role::Worker {
         let listener = TcpListener::bind(&config.listen)
@@ -74,8 +83,8 @@ pub async fn start(config: Config, role: Role) -> anyhow::Result<RunningServer> 
         let (logger, log_writer) = RequestLogger::spawn(store.clone());
         let state = AppState::new(
             store.clone(),
-            Registry::standard(),
-            Keyring::new(key),
+            connectors.clone(),
+            keyring.clone(),
             logger,
             ApiConfig {
                 max_body_bytes: config.max_body_bytes,
@@ -84,6 +93,8 @@ pub async fn start(config: Config, role: Role) -> anyhow::Result<RunningServer> 
             },
         );
         let limiter = state.rate_limiter.clone();
+        let auth = state.auth.clone();
+        on_connection_change = Some(Arc::new(move |id: &str| auth.invalidate_connection(id)));
         let app = millwright_api::router(state);
         let mut rx = shutdown_rx.clone();
         tasks.push(tokio::spawn(async move {
@@ -110,7 +121,24 @@ pub async fn start(config: Config, role: Role) -> anyhow::Result<RunningServer> 
     }
 
     if role != Role::Api {
-        let worker = Worker::new(store.clone(), config.request_log_retention_days);
+        let engine = Engine::new(
+            store.clone(),
+            connectors.clone(),
+            keyring.clone(),
+            EngineConfig {
+                on_connection_change,
+                ..EngineConfig::default()
+            },
+        );
+        let worker = Worker::new(
+            store.clone(),
+            Some(Arc::new(engine)),
+            WorkerConfig {
+                request_log_retention_days: config.request_log_retention_days,
+                lease: chrono::Duration::seconds(config.job_lease_seconds.max(1) as i64),
+                ..WorkerConfig::default()
+            },
+        );
         tasks.push(tokio::spawn(worker.run(shutdown_rx.clone())));
     }
 

@@ -1,5 +1,6 @@
 //! Background work as leased jobs in the database, so one node on SQLite and many on
-//! PostgreSQL run the same code. This job: purging request logs past retention.
+//! PostgreSQL run the same code: syncs and the sync scheduler (the sync engine), and the
+//! purge of request logs and idempotency keys past retention.
 
 use std::{sync::Arc, time::Duration};
 
@@ -8,27 +9,58 @@ use millwright_core::{
     time,
 };
 use millwright_store::{Job, NewJob, Store};
-use tokio::sync::watch;
+use millwright_sync::{Engine, JobOutcome};
+use tokio::{sync::watch, task::JoinSet};
 
 pub const PURGE_REQUEST_LOGS: &str = "purge_request_logs";
-const KINDS: &[&str] = &[PURGE_REQUEST_LOGS];
-const POLL: Duration = Duration::from_secs(2);
+const POLL: Duration = Duration::from_millis(500);
 const PURGE_EVERY: chrono::Duration = chrono::Duration::hours(1);
+/// Idempotency keys are honoured for 24 hours (contract §5).
+const IDEMPOTENCY_RETENTION: chrono::Duration = chrono::Duration::hours(24);
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub request_log_retention_days: u32,
+    /// Jobs run at once by this node.
+    pub concurrency: usize,
+    /// How long a claimed job is leased before another node may take it over.
+    pub lease: chrono::Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            request_log_retention_days: 14,
+            concurrency: 4,
+            lease: chrono::Duration::minutes(10),
+        }
+    }
+}
 
 pub struct Worker {
-    pub store: Arc<dyn Store>,
-    pub id: String,
-    pub request_log_retention_days: u32,
+    store: Arc<dyn Store>,
+    engine: Option<Arc<Engine>>,
+    id: String,
+    config: WorkerConfig,
 }
 
 impl Worker {
-    pub fn new(store: Arc<dyn Store>, request_log_retention_days: u32) -> Worker {
+    pub fn new(store: Arc<dyn Store>, engine: Option<Arc<Engine>>, config: WorkerConfig) -> Worker {
         let id = format!("worker-{}-{}", std::process::id(), ids::new_id("w"));
         Worker {
             store,
+            engine,
             id,
-            request_log_retention_days,
+            config,
         }
+    }
+
+    fn kinds(&self) -> Vec<&'static str> {
+        let mut k = vec![PURGE_REQUEST_LOGS];
+        if self.engine.is_some() {
+            k.extend_from_slice(Engine::KINDS);
+        }
+        k
     }
 
     /// Queues the recurring purge unless one is queued or running already.
@@ -48,37 +80,55 @@ impl Worker {
         Ok(())
     }
 
-    /// Claims and runs due jobs until `shutdown` turns true.
+    /// Claims and runs due jobs until `shutdown` turns true; jobs in flight then finish.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         if let Err(e) = self.schedule_purge(time::now()).await {
             tracing::error!(error = %e, "could not schedule the request-log purge");
         }
-        loop {
-            if *shutdown.borrow() {
-                return;
+        if let Some(engine) = &self.engine {
+            if let Err(e) = engine.start().await {
+                tracing::error!(error = %e, "could not start the sync scheduler");
             }
-            if let Err(e) = self.tick().await {
-                tracing::warn!(error = %e, "worker tick failed");
+        }
+        let me = Arc::new(self);
+        let mut running: JoinSet<()> = JoinSet::new();
+        loop {
+            while running.try_join_next().is_some() {}
+            if *shutdown.borrow() {
+                break;
+            }
+            let free = me.config.concurrency.saturating_sub(running.len());
+            if free > 0 {
+                match me.claim(free as u32).await {
+                    Ok(jobs) => {
+                        for job in jobs {
+                            let me = me.clone();
+                            running.spawn(async move { me.run_job(job).await });
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "could not claim jobs"),
+                }
             }
             tokio::select! {
                 _ = tokio::time::sleep(POLL) => {}
                 _ = shutdown.changed() => {}
+                Some(_) = running.join_next(), if !running.is_empty() => {}
             }
         }
+        while running.join_next().await.is_some() {}
     }
 
-    /// Runs every due job once; returns how many ran.
-    pub async fn tick(&self) -> anyhow::Result<usize> {
-        let jobs = self
+    async fn claim(&self, limit: u32) -> anyhow::Result<Vec<Job>> {
+        let kinds = self.kinds();
+        Ok(self
             .store
-            .claim_jobs(
-                KINDS,
-                &self.id,
-                time::now(),
-                chrono::Duration::minutes(5),
-                10,
-            )
-            .await?;
+            .claim_jobs(&kinds, &self.id, time::now(), self.config.lease, limit)
+            .await?)
+    }
+
+    /// Runs every due job once, one after another; returns how many ran (for tests).
+    pub async fn tick(&self) -> anyhow::Result<usize> {
+        let jobs = self.claim(10).await?;
         let n = jobs.len();
         for job in jobs {
             self.run_job(job).await;
@@ -88,40 +138,60 @@ impl Worker {
 
     async fn run_job(&self, job: Job) {
         let outcome = match job.kind.as_str() {
-            PURGE_REQUEST_LOGS => self.purge(&job).await,
-            other => Err(anyhow::anyhow!("no handler for job kind {other}")),
+            PURGE_REQUEST_LOGS => match self.purge().await {
+                Ok(()) => JobOutcome::Reschedule {
+                    at: time::now() + PURGE_EVERY,
+                    note: String::new(),
+                },
+                Err(e) => JobOutcome::Reschedule {
+                    at: time::now() + chrono::Duration::minutes(5),
+                    note: e.to_string(),
+                },
+            },
+            _ => match &self.engine {
+                Some(engine) => engine.run_job(&job).await,
+                None => JobOutcome::Reschedule {
+                    at: time::now(),
+                    note: "no engine on this node".into(),
+                },
+            },
         };
-        let now = time::now();
         match outcome {
-            Ok(()) => {
-                if let Err(e) = self.store.complete_job(&job.id, &self.id, now).await {
-                    tracing::error!(job = %job.id, error = %e, "could not complete job");
-                }
-                // Recurring: the next run is queued once this one is done (its dedupe key is free).
-                if job.kind == PURGE_REQUEST_LOGS {
-                    if let Err(e) = self.schedule_purge(now + PURGE_EVERY).await {
-                        tracing::error!(error = %e, "could not schedule the next request-log purge");
-                    }
-                }
-            }
-            Err(e) => {
-                let backoff = chrono::Duration::seconds(30 * job.attempts.clamp(1, 20));
-                if let Err(e2) = self
+            JobOutcome::Done(follow_up) => {
+                if let Err(e) = self
                     .store
-                    .retry_job(&job.id, &self.id, now + backoff, &e.to_string())
+                    .complete_job(&job.id, &self.id, time::now())
                     .await
                 {
-                    tracing::error!(job = %job.id, error = %e2, "could not reschedule job");
+                    tracing::error!(job = %job.id, error = %e, "could not complete job");
+                }
+                if let (Some(f), Some(engine)) = (follow_up, &self.engine) {
+                    engine.follow_up(f).await;
+                }
+            }
+            // Recurring jobs and transient failures go back in the queue as the same row.
+            JobOutcome::Reschedule { at, note } => {
+                if let Err(e) = self.store.retry_job(&job.id, &self.id, at, &note).await {
+                    tracing::error!(job = %job.id, error = %e, "could not reschedule job");
                 }
             }
         }
     }
 
-    async fn purge(&self, _job: &Job) -> anyhow::Result<()> {
-        let before = time::now() - chrono::Duration::days(self.request_log_retention_days as i64);
-        let n = self.store.purge_request_logs(before).await?;
-        if n > 0 {
-            tracing::info!(deleted = n, "purged request logs past retention");
+    async fn purge(&self) -> anyhow::Result<()> {
+        let now = time::now();
+        let before = now - chrono::Duration::days(self.config.request_log_retention_days as i64);
+        let logs = self.store.purge_request_logs(before).await?;
+        let keys = self
+            .store
+            .purge_idempotent_responses(now - IDEMPOTENCY_RETENTION)
+            .await?;
+        if logs + keys > 0 {
+            tracing::info!(
+                request_logs = logs,
+                idempotency_keys = keys,
+                "purged past retention"
+            );
         }
         Ok(())
     }

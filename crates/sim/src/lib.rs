@@ -95,7 +95,11 @@ pub struct UnknownSystem(pub String);
 
 impl fmt::Display for UnknownSystem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown system {:?}; expected \"maintainx\", \"maximo\" or \"sap\"", self.0)
+        write!(
+            f,
+            "unknown system {:?}; expected \"maintainx\", \"maximo\" or \"sap\"",
+            self.0
+        )
     }
 }
 

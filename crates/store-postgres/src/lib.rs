@@ -5,6 +5,10 @@
 //! - several nodes share one database, so migrations take an advisory lock, credit checks lock
 //!   the workspace row (`SELECT … FOR UPDATE`), and jobs are claimed with
 //!   `FOR UPDATE SKIP LOCKED` so that concurrent workers never receive the same job;
+//! - a sync page locks its connection `FOR SHARE` and its run `FOR UPDATE`, so a concurrent
+//!   disconnect (which locks the connection `FOR UPDATE`) is ordered before or after the whole
+//!   page, and a partial unique index keeps one running run per (connection, entity) across
+//!   nodes (see `synced`);
 //! - timestamps are `timestamptz`, JSON is `jsonb`, binary is `bytea`, integers are `bigint`.
 //!
 //! Queries are built at run time (`sqlx::query` with `.bind`), not with sqlx's compile-time
@@ -12,16 +16,21 @@
 
 mod migrations;
 mod rows;
+mod synced;
 pub mod testing;
 
 use std::time::Duration;
 
 use async_trait::async_trait;
-use millwright_core::{credits::CreditUsage, scope, status::ConnectionStatus, time::Timestamp};
+use millwright_core::{
+    credits::CreditUsage, scope, status::ConnectionStatus, time::Timestamp, Entity,
+};
 use millwright_store::{
-    Connection, ConnectionFilter, ConnectionPatch, Disconnected, Job, NewConnection, NewJob,
-    NewToken, NewUser, NewWorkspace, Page, PageRequest, Readiness, RequestLog, RequestLogFilter,
-    Store, StoreError, StoreResult, TokenLookup, TokenRecord, User, Workspace,
+    Connection, ConnectionFilter, ConnectionPatch, Disconnected, Event, EventFilter,
+    IdempotentResponse, Job, NewConnection, NewEvent, NewJob, NewSyncRun, NewToken, NewUser,
+    NewWorkspace, Page, PageOutcome, PageRequest, PageWrite, Readiness, RecordPage, RecordQuery,
+    RequestLog, RequestLogFilter, RunEnd, Store, StoreError, StoreResult, StoredRecord, SyncRun,
+    SyncState, TokenLookup, TokenRecord, User, Workspace,
 };
 use sqlx::{
     postgres::{PgPoolOptions, PgRow},
@@ -193,6 +202,7 @@ impl Store for PostgresStore {
         &self,
         new: NewConnection,
         token: NewToken,
+        event: NewEvent,
     ) -> StoreResult<Connection> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         // The workspace row is the per-workspace lock: concurrent creates in one workspace
@@ -245,6 +255,7 @@ impl Store for PostgresStore {
             ..token
         };
         insert_token(&mut tx, &token).await?;
+        synced::insert_event(&mut tx, &event).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(connection)
     }
@@ -324,12 +335,17 @@ impl Store for PostgresStore {
         workspace_id: &str,
         id: &str,
         sealed_credentials: Vec<u8>,
+        reauthorized: NewEvent,
         now: Timestamp,
     ) -> StoreResult<Connection> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        if Self::lock_connection(&mut tx, workspace_id, id).await? == ConnectionStatus::Disconnected
-        {
+        let status = Self::lock_connection(&mut tx, workspace_id, id).await?;
+        if status == ConnectionStatus::Disconnected {
             return Err(StoreError::Disconnected);
+        }
+        // Under the row lock, so the event is appended exactly once per reauthorization.
+        if status == ConnectionStatus::RequiresReauthorization {
+            synced::insert_event(&mut tx, &reauthorized).await?;
         }
         let row = sqlx::query(
             "UPDATE connections SET sealed_credentials = $3, updated_at = $4, \
@@ -381,6 +397,7 @@ impl Store for PostgresStore {
         &self,
         workspace_id: &str,
         id: &str,
+        event: NewEvent,
         now: Timestamp,
     ) -> StoreResult<Disconnected> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
@@ -424,6 +441,18 @@ impl Store for PostgresStore {
         .await
         .map_err(db_err)?
         .rows_affected();
+        // A page of one of these runs waiting on the connection lock then finds its run
+        // cancelled and writes nothing.
+        sqlx::query(
+            "UPDATE sync_runs SET status = 'cancelled', finished_at = $2 \
+             WHERE connection_id = $1 AND status = 'running'",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        synced::insert_event(&mut tx, &event).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(Disconnected {
             connection,
@@ -474,6 +503,73 @@ impl Store for PostgresStore {
         .map_err(db_err)?;
         let (limit, used) = row.ok_or(StoreError::NotFound)?;
         Ok(CreditUsage::new(limit, used))
+    }
+
+    async fn transition_connection(
+        &self,
+        connection_id: &str,
+        from: &[ConnectionStatus],
+        to: ConnectionStatus,
+        event: Option<NewEvent>,
+        now: Timestamp,
+    ) -> StoreResult<Option<Connection>> {
+        let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        // Conditional: of two racing transitions from the same status, the second finds the
+        // status changed (PostgreSQL re-checks the WHERE clause after waiting on the row).
+        let row = sqlx::query(
+            "UPDATE connections SET status = $3, updated_at = $4 \
+             WHERE id = $1 AND status = ANY($2) RETURNING *",
+        )
+        .bind(connection_id)
+        .bind(from)
+        .bind(to.as_str())
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let connection = rows::connection(&row)?;
+        if let Some(event) = &event {
+            synced::insert_event(&mut tx, event).await?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(Some(connection))
+    }
+
+    async fn live_connections(&self) -> StoreResult<Vec<Connection>> {
+        let found =
+            sqlx::query("SELECT * FROM connections WHERE status <> 'disconnected' ORDER BY id")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+        found.iter().map(rows::connection).collect()
+    }
+
+    async fn update_connection_settings(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        sync_settings: Option<serde_json::Value>,
+        field_mappings: Option<serde_json::Value>,
+        now: Timestamp,
+    ) -> StoreResult<Connection> {
+        let row = sqlx::query(
+            "UPDATE connections SET sync_settings = COALESCE($3, sync_settings), \
+             field_mappings = COALESCE($4, field_mappings), updated_at = $5 \
+             WHERE workspace_id = $1 AND id = $2 RETURNING *",
+        )
+        .bind(workspace_id)
+        .bind(id)
+        .bind(sync_settings)
+        .bind(field_mappings)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows::connection(&row.ok_or(StoreError::NotFound)?)
     }
 
     // --- tokens ---------------------------------------------------------------------------
@@ -609,6 +705,140 @@ impl Store for PostgresStore {
             .await
             .map_err(db_err)?;
         row.as_ref().map(rows::job).transpose()
+    }
+
+    async fn cancel_queued_jobs(
+        &self,
+        connection_id: &str,
+        kinds: &[&str],
+        now: Timestamp,
+    ) -> StoreResult<u64> {
+        let kinds: Vec<String> = kinds.iter().map(|k| (*k).to_owned()).collect();
+        let cancelled = sqlx::query(
+            "UPDATE jobs SET state = 'cancelled', finished_at = $3 \
+             WHERE connection_id = $1 AND state = 'queued' AND kind = ANY($2)",
+        )
+        .bind(connection_id)
+        .bind(kinds)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+        Ok(cancelled)
+    }
+
+    // --- synced records -------------------------------------------------------------------
+
+    async fn apply_page(&self, page: PageWrite) -> StoreResult<PageOutcome> {
+        synced::apply_page(&self.pool, page).await
+    }
+
+    async fn get_record(
+        &self,
+        workspace_id: &str,
+        connection_id: &str,
+        entity: Entity,
+        id: &str,
+    ) -> StoreResult<Option<StoredRecord>> {
+        synced::get_record(&self.pool, workspace_id, connection_id, entity, id).await
+    }
+
+    async fn list_records(
+        &self,
+        workspace_id: &str,
+        connection_id: &str,
+        entity: Entity,
+        query: &RecordQuery,
+    ) -> StoreResult<RecordPage> {
+        synced::list_records(&self.pool, workspace_id, connection_id, entity, query).await
+    }
+
+    async fn live_remote_ids(
+        &self,
+        connection_id: &str,
+        entity: Entity,
+    ) -> StoreResult<Vec<String>> {
+        synced::live_remote_ids(&self.pool, connection_id, entity).await
+    }
+
+    // --- events ---------------------------------------------------------------------------
+
+    async fn append_event(&self, event: NewEvent) -> StoreResult<()> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        synced::insert_event(&mut conn, &event).await
+    }
+
+    async fn list_events(
+        &self,
+        workspace_id: &str,
+        filter: &EventFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Event>> {
+        synced::list_events(&self.pool, workspace_id, filter, page).await
+    }
+
+    // --- sync runs and state --------------------------------------------------------------
+
+    async fn start_sync_run(&self, run: NewSyncRun) -> StoreResult<SyncRun> {
+        synced::start_sync_run(&self.pool, run).await
+    }
+
+    async fn finish_sync_run(&self, run_id: &str, end: RunEnd) -> StoreResult<SyncRun> {
+        synced::finish_sync_run(&self.pool, run_id, end).await
+    }
+
+    async fn get_sync_run(&self, run_id: &str) -> StoreResult<Option<SyncRun>> {
+        synced::get_sync_run(&self.pool, run_id).await
+    }
+
+    async fn list_sync_runs(
+        &self,
+        workspace_id: &str,
+        connection_id: &str,
+        page: &PageRequest,
+    ) -> StoreResult<Page<SyncRun>> {
+        synced::list_sync_runs(&self.pool, workspace_id, connection_id, page).await
+    }
+
+    async fn sync_states(&self, connection_id: &str) -> StoreResult<Vec<SyncState>> {
+        synced::sync_states(&self.pool, connection_id).await
+    }
+
+    async fn set_next_run(
+        &self,
+        connection_id: &str,
+        entity: Entity,
+        next_run_at: Option<Timestamp>,
+    ) -> StoreResult<()> {
+        synced::set_next_run(&self.pool, connection_id, entity, next_run_at).await
+    }
+
+    async fn set_paused(
+        &self,
+        connection_id: &str,
+        entities: &[Entity],
+        paused: bool,
+    ) -> StoreResult<()> {
+        synced::set_paused(&self.pool, connection_id, entities, paused).await
+    }
+
+    // --- idempotency ----------------------------------------------------------------------
+
+    async fn get_idempotent_response(
+        &self,
+        workspace_id: &str,
+        key: &str,
+    ) -> StoreResult<Option<IdempotentResponse>> {
+        synced::get_idempotent_response(&self.pool, workspace_id, key).await
+    }
+
+    async fn put_idempotent_response(&self, response: IdempotentResponse) -> StoreResult<bool> {
+        synced::put_idempotent_response(&self.pool, response).await
+    }
+
+    async fn purge_idempotent_responses(&self, before: Timestamp) -> StoreResult<u64> {
+        synced::purge_idempotent_responses(&self.pool, before).await
     }
 
     // --- request logs ---------------------------------------------------------------------

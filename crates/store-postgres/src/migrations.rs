@@ -19,11 +19,18 @@ pub(crate) struct Migration {
 
 /// Every migration this build knows, in the order they apply. Append only: an applied file is
 /// never edited, a change is a new file.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sql: include_str!("../migrations/0001_init.sql"),
-}];
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "init",
+        sql: include_str!("../migrations/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "sync",
+        sql: include_str!("../migrations/0002_sync.sql"),
+    },
+];
 
 /// The key of the advisory lock that serialises migrations across nodes. Any constant works as
 /// long as every Millwright node uses the same one; this one spells "millwrig" in ASCII.

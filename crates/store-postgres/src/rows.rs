@@ -1,9 +1,12 @@
 //! Decoding rows into the store's types, and sqlx errors into [`StoreError`].
 
-use millwright_core::{credits::Deployment, scope, status::ConnectionStatus, time::Timestamp};
+use millwright_core::{
+    credits::Deployment, scope, status::ConnectionStatus, time::Timestamp, Entity,
+};
 use millwright_store::{
-    Connection, HealthSnapshot, Job, JobState, RequestLog, StoreError, StoreResult, TokenLookup,
-    TokenRecord, User, Workspace,
+    Connection, Event, HealthSnapshot, IdempotentResponse, Job, JobState, RequestLog, RunStatus,
+    StoreError, StoreResult, StoredRecord, SyncMode, SyncRun, SyncState, TokenLookup, TokenRecord,
+    User, Workspace,
 };
 use sqlx::{postgres::PgRow, Row};
 
@@ -168,6 +171,115 @@ pub(crate) fn request_log(row: &PgRow) -> StoreResult<RequestLog> {
         request_body: col(row, "request_body")?,
         response_body: col(row, "response_body")?,
         error_code: col(row, "error_code")?,
+        created_at: col(row, "created_at")?,
+    })
+}
+
+fn entity(what: &str, s: &str) -> StoreResult<Entity> {
+    Entity::parse(s).ok_or_else(|| StoreError::Corrupt(format!("{what}: unknown entity {s:?}")))
+}
+
+fn run_status(what: &str, s: &str) -> StoreResult<RunStatus> {
+    RunStatus::parse(s)
+        .ok_or_else(|| StoreError::Corrupt(format!("{what}: unknown run status {s:?}")))
+}
+
+/// A `records` row.
+pub(crate) fn record(row: &PgRow) -> StoreResult<StoredRecord> {
+    let id: String = col(row, "id")?;
+    let e: String = col(row, "entity")?;
+    Ok(StoredRecord {
+        entity: entity(&format!("record {id}"), &e)?,
+        workspace_id: col(row, "workspace_id")?,
+        connection_id: col(row, "connection_id")?,
+        remote_id: col(row, "remote_id")?,
+        data: col(row, "data")?,
+        custom_fields: col(row, "custom_fields")?,
+        // The column is nullable (rows from before 0002); the type is not.
+        remote_data: col::<Option<serde_json::Value>>(row, "remote_data")?
+            .unwrap_or(serde_json::Value::Null),
+        display_name: col(row, "display_name")?,
+        remote_created_at: col(row, "remote_created_at")?,
+        remote_updated_at: col(row, "remote_updated_at")?,
+        content_hash: col(row, "content_hash")?,
+        created_at: col(row, "created_at")?,
+        updated_at: col(row, "updated_at")?,
+        deleted_at: col(row, "deleted_at")?,
+        id,
+    })
+}
+
+/// An `events` row.
+pub(crate) fn event(row: &PgRow) -> StoreResult<Event> {
+    Ok(Event {
+        id: col(row, "id")?,
+        workspace_id: col(row, "workspace_id")?,
+        connection_id: col(row, "connection_id")?,
+        event_type: col(row, "type")?,
+        data: col(row, "data")?,
+        created_at: col(row, "created_at")?,
+    })
+}
+
+/// A `sync_runs` row.
+pub(crate) fn sync_run(row: &PgRow) -> StoreResult<SyncRun> {
+    let id: String = col(row, "id")?;
+    let what = format!("sync run {id}");
+    let e: String = col(row, "entity")?;
+    let mode: String = col(row, "mode")?;
+    let status: String = col(row, "status")?;
+    Ok(SyncRun {
+        entity: entity(&what, &e)?,
+        mode: SyncMode::parse(&mode)
+            .ok_or_else(|| StoreError::Corrupt(format!("{what}: unknown mode {mode:?}")))?,
+        status: run_status(&what, &status)?,
+        workspace_id: col(row, "workspace_id")?,
+        connection_id: col(row, "connection_id")?,
+        cursor_from: col(row, "cursor_from")?,
+        checkpoint: col(row, "checkpoint")?,
+        pages: col(row, "pages")?,
+        created: col(row, "created")?,
+        updated: col(row, "updated")?,
+        deleted: col(row, "deleted")?,
+        unchanged: col(row, "unchanged")?,
+        error: col(row, "error")?,
+        started_at: col(row, "started_at")?,
+        finished_at: col(row, "finished_at")?,
+        id,
+    })
+}
+
+/// A `sync_state` row joined with `record_count` and `running_run_id` (see `sync_states`).
+pub(crate) fn sync_state(row: &PgRow) -> StoreResult<SyncState> {
+    let connection_id: String = col(row, "connection_id")?;
+    let what = format!("sync state of {connection_id}");
+    let e: String = col(row, "entity")?;
+    let last_status = col::<Option<String>>(row, "last_status")?
+        .map(|s| run_status(&what, &s))
+        .transpose()?;
+    Ok(SyncState {
+        entity: entity(&what, &e)?,
+        cursor: col(row, "cursor")?,
+        last_success_at: col(row, "last_success_at")?,
+        last_run_at: col(row, "last_run_at")?,
+        next_run_at: col(row, "next_run_at")?,
+        last_status,
+        error: col(row, "error")?,
+        paused: col(row, "paused")?,
+        record_count: col(row, "record_count")?,
+        running_run_id: col(row, "running_run_id")?,
+        connection_id,
+    })
+}
+
+/// An `idempotency_keys` row.
+pub(crate) fn idempotent_response(row: &PgRow) -> StoreResult<IdempotentResponse> {
+    Ok(IdempotentResponse {
+        workspace_id: col(row, "workspace_id")?,
+        key: col(row, "key")?,
+        request_hash: col(row, "request_hash")?,
+        status: col(row, "status")?,
+        body: col(row, "body")?,
         created_at: col(row, "created_at")?,
     })
 }

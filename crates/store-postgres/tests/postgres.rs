@@ -13,8 +13,8 @@ use millwright_core::{
     time::{self, Timestamp},
 };
 use millwright_store::{
-    ConnectionFilter, NewConnection, NewJob, NewToken, NewWorkspace, PageRequest, RequestLog,
-    RequestLogFilter, Store, StoreError,
+    ConnectionFilter, NewConnection, NewEvent, NewJob, NewToken, NewWorkspace, PageRequest,
+    RequestLog, RequestLogFilter, Store, StoreError,
 };
 use millwright_store_postgres::{testing, PostgresStore};
 use serde_json::json;
@@ -63,6 +63,18 @@ fn new_connection(workspace_id: &str, credits: i64) -> (NewConnection, NewToken)
         created_at: now,
     };
     (connection, token)
+}
+
+/// The `connection.created` event written with the connection.
+fn created_event(connection: &NewConnection) -> NewEvent {
+    NewEvent {
+        id: new_id(prefix::EVENT),
+        workspace_id: connection.workspace_id.clone(),
+        connection_id: Some(connection.id.clone()),
+        event_type: "connection.created".into(),
+        data: json!({"id": connection.id}),
+        created_at: connection.created_at,
+    }
 }
 
 fn job(kind: &str, run_at: Timestamp) -> NewJob {
@@ -133,7 +145,8 @@ async fn concurrent_creates_from_several_nodes_never_overspend() {
         .map(|i| {
             let store = stores[i % stores.len()].clone();
             let (connection, token) = new_connection(&ws, 3);
-            tokio::spawn(async move { store.create_connection(connection, token).await })
+            let event = created_event(&connection);
+            tokio::spawn(async move { store.create_connection(connection, token, event).await })
         })
         .collect::<Vec<_>>();
     let mut created = 0;
@@ -165,6 +178,14 @@ async fn concurrent_creates_from_several_nodes_never_overspend() {
             .await
             .unwrap();
     assert_eq!(tokens, 3);
+    let events: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM events WHERE workspace_id = $1 AND type = 'connection.created'",
+    )
+    .bind(&ws)
+    .fetch_one(stores[0].pool())
+    .await
+    .unwrap();
+    assert_eq!(events, 3, "a refused create appends no event");
     let page = stores[2]
         .list_connections(&ws, &ConnectionFilter::default(), &PageRequest::first(100))
         .await
@@ -230,8 +251,9 @@ async fn deleting_connection_data_removes_its_records_only() {
     let ws = workspace(&store, 10).await;
     let (a, token_a) = new_connection(&ws, 1);
     let (b, token_b) = new_connection(&ws, 1);
-    let a = store.create_connection(a, token_a).await.unwrap();
-    let b = store.create_connection(b, token_b).await.unwrap();
+    let (event_a, event_b) = (created_event(&a), created_event(&b));
+    let a = store.create_connection(a, token_a, event_a).await.unwrap();
+    let b = store.create_connection(b, token_b, event_b).await.unwrap();
     for (connection, n) in [(&a, 3), (&b, 2)] {
         for i in 0..n {
             sqlx::query(
@@ -252,7 +274,18 @@ async fn deleting_connection_data_removes_its_records_only() {
         store.delete_connection_data(&ws, &a.id, now).await,
         Err(StoreError::NotDisconnected)
     ));
-    store.disconnect_connection(&ws, &a.id, now).await.unwrap();
+    let event = NewEvent {
+        id: new_id(prefix::EVENT),
+        workspace_id: ws.clone(),
+        connection_id: Some(a.id.clone()),
+        event_type: "connection.disconnected".into(),
+        data: json!({"id": a.id}),
+        created_at: now,
+    };
+    store
+        .disconnect_connection(&ws, &a.id, event, now)
+        .await
+        .unwrap();
     assert_eq!(
         store.delete_connection_data(&ws, &a.id, now).await.unwrap(),
         3

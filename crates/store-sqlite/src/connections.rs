@@ -6,8 +6,8 @@
 
 use millwright_core::{credits::CreditUsage, status::ConnectionStatus, time::Timestamp};
 use millwright_store::{
-    Connection, ConnectionFilter, ConnectionPatch, Disconnected, NewConnection, NewToken, Page,
-    PageRequest, StoreError, StoreResult, TokenLookup, TokenRecord,
+    Connection, ConnectionFilter, ConnectionPatch, Disconnected, NewConnection, NewEvent, NewToken,
+    Page, PageRequest, StoreError, StoreResult, TokenLookup, TokenRecord,
 };
 use rusqlite::{params, types::Value as SqlValue, Connection as SqlConn, OptionalExtension};
 
@@ -15,6 +15,7 @@ use crate::decode::{
     self, all, json_text, micros, micros_opt, optional, scopes_text, CONNECTION_COLS, TOKEN_COLS,
 };
 use crate::error::Db;
+use crate::events;
 use crate::workspaces::inserted_nothing;
 
 const DISCONNECTED: &str = "disconnected";
@@ -88,6 +89,7 @@ pub(crate) fn create(
     c: &SqlConn,
     new: &NewConnection,
     token: &NewToken,
+    event: &NewEvent,
 ) -> StoreResult<Connection> {
     check_token_owner(token, &new.workspace_id, &new.id)?;
     let limit = credit_limit(c, &new.workspace_id)?.ok_or(StoreError::NotFound)?;
@@ -122,6 +124,7 @@ pub(crate) fn create(
     let conn =
         optional(stmt, p, decode::connection)?.ok_or_else(|| inserted_nothing("connection"))?;
     insert_token(c, token)?;
+    events::insert(c, event)?;
     Ok(conn)
 }
 
@@ -202,9 +205,11 @@ pub(crate) fn replace_credentials(
     workspace_id: &str,
     id: &str,
     sealed: &[u8],
+    reauthorized: &NewEvent,
     now: &Timestamp,
 ) -> StoreResult<Connection> {
-    if status_of(c, workspace_id, id)? == ConnectionStatus::Disconnected {
+    let before = status_of(c, workspace_id, id)?;
+    if before == ConnectionStatus::Disconnected {
         return Err(StoreError::Disconnected);
     }
     // New credentials are what a connection needing reauthorization was waiting for; other
@@ -215,12 +220,17 @@ pub(crate) fn replace_credentials(
          WHERE workspace_id = ?1 AND id = ?2 RETURNING {CONNECTION_COLS}"
     );
     let stmt = c.prepare_cached(&sql).db()?;
-    optional(
+    let conn = optional(
         stmt,
         params![workspace_id, id, sealed, micros(now)],
         decode::connection,
     )?
-    .ok_or(StoreError::NotFound)
+    .ok_or(StoreError::NotFound)?;
+    // The status was read under the write lock, so it is still what the UPDATE saw.
+    if before == ConnectionStatus::RequiresReauthorization {
+        events::insert(c, reauthorized)?;
+    }
+    Ok(conn)
 }
 
 pub(crate) fn rotate_token(
@@ -246,6 +256,7 @@ pub(crate) fn disconnect(
     c: &SqlConn,
     workspace_id: &str,
     id: &str,
+    event: &NewEvent,
     now: &Timestamp,
 ) -> StoreResult<Disconnected> {
     let current = get(c, workspace_id, id)?.ok_or(StoreError::NotFound)?;
@@ -281,6 +292,15 @@ pub(crate) fn disconnect(
         .db()?
         .execute(params![id, now])
         .db()?;
+    // A page or finish arriving after this fails with RunNotRunning and writes nothing.
+    c.prepare_cached(
+        "UPDATE sync_runs SET status = 'cancelled', finished_at = ?2 \
+         WHERE connection_id = ?1 AND status = 'running'",
+    )
+    .db()?
+    .execute(params![id, now])
+    .db()?;
+    events::insert(c, event)?;
     Ok(Disconnected {
         connection,
         changed: true,
@@ -342,4 +362,84 @@ pub(crate) fn find_token(c: &SqlConn, token_hash: &str) -> StoreResult<Option<To
             connection_status: decode::connection_status(row)?,
         })
     })
+}
+
+/// A conditional `UPDATE … WHERE id = ? AND status IN (…)`: only one caller wins a given
+/// transition, and only the winner appends the event.
+pub(crate) fn transition(
+    c: &SqlConn,
+    id: &str,
+    from: &[ConnectionStatus],
+    to: ConnectionStatus,
+    event: Option<&NewEvent>,
+    now: &Timestamp,
+) -> StoreResult<Option<Connection>> {
+    let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
+    let from = serde_json::to_string(&from).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let sql = format!(
+        "UPDATE connections SET status = ?2, updated_at = ?3 \
+         WHERE id = ?1 AND status IN (SELECT value FROM json_each(?4)) RETURNING {CONNECTION_COLS}"
+    );
+    let updated = optional(
+        c.prepare_cached(&sql).db()?,
+        params![id, to.as_str(), micros(now), from],
+        decode::connection,
+    )?;
+    if let (Some(_), Some(event)) = (&updated, event) {
+        events::insert(c, event)?;
+    }
+    Ok(updated)
+}
+
+pub(crate) fn live(c: &SqlConn) -> StoreResult<Vec<Connection>> {
+    let sql = format!(
+        "SELECT {CONNECTION_COLS} FROM connections WHERE status <> '{DISCONNECTED}' ORDER BY id"
+    );
+    all(c.prepare_cached(&sql).db()?, [], decode::connection)
+}
+
+pub(crate) fn update_settings(
+    c: &SqlConn,
+    workspace_id: &str,
+    id: &str,
+    sync_settings: Option<&serde_json::Value>,
+    field_mappings: Option<&serde_json::Value>,
+    now: &Timestamp,
+) -> StoreResult<Connection> {
+    let sql = format!(
+        "UPDATE connections SET sync_settings = COALESCE(?3, sync_settings), \
+         field_mappings = COALESCE(?4, field_mappings), updated_at = ?5 \
+         WHERE workspace_id = ?1 AND id = ?2 RETURNING {CONNECTION_COLS}"
+    );
+    optional(
+        c.prepare_cached(&sql).db()?,
+        params![
+            workspace_id,
+            id,
+            sync_settings.map(json_text),
+            field_mappings.map(json_text),
+            micros(now)
+        ],
+        decode::connection,
+    )?
+    .ok_or(StoreError::NotFound)
+}
+
+/// The workspace and status of a connection, for checks made inside a write.
+pub(crate) fn owner_and_status(
+    c: &SqlConn,
+    id: &str,
+) -> StoreResult<Option<(String, ConnectionStatus)>> {
+    let row: Option<(String, String)> = c
+        .prepare_cached("SELECT workspace_id, status FROM connections WHERE id = ?1")
+        .db()?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()
+        .db()?;
+    row.map(|(ws, text)| {
+        ConnectionStatus::parse(&text)
+            .map(|s| (ws, s))
+            .ok_or_else(|| StoreError::Corrupt(format!("status: unknown status {text:?}")))
+    })
+    .transpose()
 }

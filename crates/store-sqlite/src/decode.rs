@@ -8,10 +8,12 @@ use millwright_core::{
     scope::{self, Scope},
     status::ConnectionStatus,
     time::Timestamp,
+    Entity,
 };
 use millwright_store::{
-    Connection, HealthSnapshot, Job, JobState, RequestLog, StoreError, StoreResult, TokenRecord,
-    User, Workspace,
+    Connection, Event, HealthSnapshot, IdempotentResponse, Job, JobState, RequestLog, RunStatus,
+    StoreError, StoreResult, StoredRecord, SyncMode, SyncRun, SyncState, TokenRecord, User,
+    Workspace,
 };
 use rusqlite::Row;
 use serde_json::Value;
@@ -205,6 +207,134 @@ pub(crate) fn request_log(row: &Row<'_>) -> StoreResult<RequestLog> {
         request_body: get(row, "request_body")?,
         response_body: get(row, "response_body")?,
         error_code: get(row, "error_code")?,
+        created_at: ts(row, "created_at")?,
+    })
+}
+
+pub(crate) fn entity(row: &Row<'_>, col: &str) -> StoreResult<Entity> {
+    let text: String = get(row, col)?;
+    Entity::parse(&text).ok_or_else(|| corrupt(col, format!("unknown entity {text:?}")))
+}
+
+fn run_status(row: &Row<'_>, col: &str) -> StoreResult<RunStatus> {
+    let text: String = get(row, col)?;
+    RunStatus::parse(&text).ok_or_else(|| corrupt(col, format!("unknown run status {text:?}")))
+}
+
+fn run_status_opt(row: &Row<'_>, col: &str) -> StoreResult<Option<RunStatus>> {
+    match get::<Option<String>>(row, col)? {
+        None => Ok(None),
+        Some(text) => RunStatus::parse(&text)
+            .map(Some)
+            .ok_or_else(|| corrupt(col, format!("unknown run status {text:?}"))),
+    }
+}
+
+/// A STRICT INTEGER column used as a boolean: only 0 and 1 are valid.
+fn boolean(row: &Row<'_>, col: &str) -> StoreResult<bool> {
+    match get::<i64>(row, col)? {
+        0 => Ok(false),
+        1 => Ok(true),
+        v => Err(corrupt(col, format!("boolean {v} is neither 0 nor 1"))),
+    }
+}
+
+pub(crate) const RECORD_COLS: &str = "id, workspace_id, connection_id, entity, remote_id, data, \
+     custom_fields, remote_data, display_name, remote_created_at, remote_updated_at, \
+     content_hash, created_at, updated_at, deleted_at";
+
+pub(crate) fn record(row: &Row<'_>) -> StoreResult<StoredRecord> {
+    let remote_data = match get::<Option<String>>(row, "remote_data")? {
+        None => serde_json::Value::Null,
+        Some(text) => serde_json::from_str(&text)
+            .map_err(|e| corrupt("remote_data", format!("invalid JSON: {e}")))?,
+    };
+    Ok(StoredRecord {
+        id: get(row, "id")?,
+        workspace_id: get(row, "workspace_id")?,
+        connection_id: get(row, "connection_id")?,
+        entity: entity(row, "entity")?,
+        remote_id: get(row, "remote_id")?,
+        data: json(row, "data")?,
+        custom_fields: json(row, "custom_fields")?,
+        remote_data,
+        display_name: get(row, "display_name")?,
+        remote_created_at: ts_opt(row, "remote_created_at")?,
+        remote_updated_at: ts_opt(row, "remote_updated_at")?,
+        content_hash: get(row, "content_hash")?,
+        created_at: ts(row, "created_at")?,
+        updated_at: ts(row, "updated_at")?,
+        deleted_at: ts_opt(row, "deleted_at")?,
+    })
+}
+
+pub(crate) const EVENT_COLS: &str = "id, workspace_id, connection_id, type, data, created_at";
+
+pub(crate) fn event(row: &Row<'_>) -> StoreResult<Event> {
+    Ok(Event {
+        id: get(row, "id")?,
+        workspace_id: get(row, "workspace_id")?,
+        connection_id: get(row, "connection_id")?,
+        event_type: get(row, "type")?,
+        data: json(row, "data")?,
+        created_at: ts(row, "created_at")?,
+    })
+}
+
+pub(crate) const SYNC_RUN_COLS: &str = "id, workspace_id, connection_id, entity, mode, status, \
+     cursor_from, checkpoint, pages, created, updated, deleted, unchanged, error, started_at, \
+     finished_at";
+
+pub(crate) fn sync_run(row: &Row<'_>) -> StoreResult<SyncRun> {
+    let mode: String = get(row, "mode")?;
+    Ok(SyncRun {
+        id: get(row, "id")?,
+        workspace_id: get(row, "workspace_id")?,
+        connection_id: get(row, "connection_id")?,
+        entity: entity(row, "entity")?,
+        mode: SyncMode::parse(&mode)
+            .ok_or_else(|| corrupt("mode", format!("unknown sync mode {mode:?}")))?,
+        status: run_status(row, "status")?,
+        cursor_from: get(row, "cursor_from")?,
+        checkpoint: get(row, "checkpoint")?,
+        pages: get(row, "pages")?,
+        created: get(row, "created")?,
+        updated: get(row, "updated")?,
+        deleted: get(row, "deleted")?,
+        unchanged: get(row, "unchanged")?,
+        error: get(row, "error")?,
+        started_at: ts(row, "started_at")?,
+        finished_at: ts_opt(row, "finished_at")?,
+    })
+}
+
+/// A `sync_state` row with the computed `record_count` and `running_run_id` columns.
+pub(crate) fn sync_state(row: &Row<'_>) -> StoreResult<SyncState> {
+    Ok(SyncState {
+        connection_id: get(row, "connection_id")?,
+        entity: entity(row, "entity")?,
+        cursor: get(row, "cursor")?,
+        last_success_at: ts_opt(row, "last_success_at")?,
+        last_run_at: ts_opt(row, "last_run_at")?,
+        next_run_at: ts_opt(row, "next_run_at")?,
+        last_status: run_status_opt(row, "last_status")?,
+        error: get(row, "error")?,
+        paused: boolean(row, "paused")?,
+        record_count: get(row, "record_count")?,
+        running_run_id: get(row, "running_run_id")?,
+    })
+}
+
+pub(crate) const IDEMPOTENCY_COLS: &str =
+    "workspace_id, key, request_hash, status, body, created_at";
+
+pub(crate) fn idempotent_response(row: &Row<'_>) -> StoreResult<IdempotentResponse> {
+    Ok(IdempotentResponse {
+        workspace_id: get(row, "workspace_id")?,
+        key: get(row, "key")?,
+        request_hash: get(row, "request_hash")?,
+        status: get(row, "status")?,
+        body: get(row, "body")?,
         created_at: ts(row, "created_at")?,
     })
 }

@@ -110,3 +110,28 @@ pub(crate) fn get(c: &SqlConn, id: &str) -> StoreResult<Option<Job>> {
     let sql = format!("SELECT {JOB_COLS} FROM jobs WHERE id = ?1");
     optional(c.prepare_cached(&sql).db()?, [id], decode::job)
 }
+
+/// Cancels the queued (not the running) jobs of a connection whose kind is listed.
+pub(crate) fn cancel_queued(
+    c: &SqlConn,
+    connection_id: &str,
+    kinds: &[String],
+    now: &Timestamp,
+) -> StoreResult<u64> {
+    if kinds.is_empty() {
+        return Ok(0);
+    }
+    let n = c
+        .prepare_cached(
+            "UPDATE jobs SET state = 'cancelled', finished_at = ?3 WHERE connection_id = ?1 \
+             AND state = 'queued' AND kind IN (SELECT value FROM json_each(?2))",
+        )
+        .db()?
+        .execute(params![
+            connection_id,
+            crate::records::json_list(kinds)?,
+            micros(now)
+        ])
+        .db()?;
+    Ok(n as u64)
+}

@@ -22,20 +22,26 @@
 mod connections;
 mod decode;
 mod error;
+mod events;
+mod idempotency;
 mod jobs;
 mod migrations;
 mod pool;
+mod records;
 mod request_logs;
+mod sync;
 mod workspaces;
 
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
-use millwright_core::{credits::CreditUsage, time::Timestamp};
+use millwright_core::{credits::CreditUsage, status::ConnectionStatus, time::Timestamp, Entity};
 use millwright_store::{
-    Connection, ConnectionFilter, ConnectionPatch, Disconnected, Job, NewConnection, NewJob,
-    NewToken, NewUser, NewWorkspace, Page, PageRequest, Readiness, RequestLog, RequestLogFilter,
-    Store, StoreError, StoreResult, TokenLookup, TokenRecord, User, Workspace,
+    Connection, ConnectionFilter, ConnectionPatch, Disconnected, Event, EventFilter,
+    IdempotentResponse, Job, NewConnection, NewEvent, NewJob, NewSyncRun, NewToken, NewUser,
+    NewWorkspace, Page, PageOutcome, PageRequest, PageWrite, Readiness, RecordPage, RecordQuery,
+    RequestLog, RequestLogFilter, RunEnd, Store, StoreError, StoreResult, StoredRecord, SyncRun,
+    SyncState, TokenLookup, TokenRecord, User, Workspace,
 };
 
 use crate::pool::Pool;
@@ -150,9 +156,10 @@ impl Store for SqliteStore {
         &self,
         new: NewConnection,
         token: NewToken,
+        event: NewEvent,
     ) -> StoreResult<Connection> {
         self.pool
-            .write(move |tx| connections::create(tx, &new, &token))
+            .write(move |tx| connections::create(tx, &new, &token, &event))
             .await
     }
 
@@ -195,12 +202,20 @@ impl Store for SqliteStore {
         workspace_id: &str,
         id: &str,
         sealed_credentials: Vec<u8>,
+        reauthorized: NewEvent,
         now: Timestamp,
     ) -> StoreResult<Connection> {
         let (ws, id) = (workspace_id.to_owned(), id.to_owned());
         self.pool
             .write(move |tx| {
-                connections::replace_credentials(tx, &ws, &id, &sealed_credentials, &now)
+                connections::replace_credentials(
+                    tx,
+                    &ws,
+                    &id,
+                    &sealed_credentials,
+                    &reauthorized,
+                    &now,
+                )
             })
             .await
     }
@@ -221,11 +236,12 @@ impl Store for SqliteStore {
         &self,
         workspace_id: &str,
         id: &str,
+        event: NewEvent,
         now: Timestamp,
     ) -> StoreResult<Disconnected> {
         let (ws, id) = (workspace_id.to_owned(), id.to_owned());
         self.pool
-            .write(move |tx| connections::disconnect(tx, &ws, &id, &now))
+            .write(move |tx| connections::disconnect(tx, &ws, &id, &event, &now))
             .await
     }
 
@@ -245,6 +261,47 @@ impl Store for SqliteStore {
         let ws = workspace_id.to_owned();
         self.pool
             .read(move |c| connections::credit_usage(c, &ws))
+            .await
+    }
+
+    async fn transition_connection(
+        &self,
+        connection_id: &str,
+        from: &[ConnectionStatus],
+        to: ConnectionStatus,
+        event: Option<NewEvent>,
+        now: Timestamp,
+    ) -> StoreResult<Option<Connection>> {
+        let (id, from) = (connection_id.to_owned(), from.to_vec());
+        self.pool
+            .write(move |tx| connections::transition(tx, &id, &from, to, event.as_ref(), &now))
+            .await
+    }
+
+    async fn live_connections(&self) -> StoreResult<Vec<Connection>> {
+        self.pool.read(connections::live).await
+    }
+
+    async fn update_connection_settings(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        sync_settings: Option<serde_json::Value>,
+        field_mappings: Option<serde_json::Value>,
+        now: Timestamp,
+    ) -> StoreResult<Connection> {
+        let (ws, id) = (workspace_id.to_owned(), id.to_owned());
+        self.pool
+            .write(move |tx| {
+                connections::update_settings(
+                    tx,
+                    &ws,
+                    &id,
+                    sync_settings.as_ref(),
+                    field_mappings.as_ref(),
+                    &now,
+                )
+            })
             .await
     }
 
@@ -304,6 +361,176 @@ impl Store for SqliteStore {
     async fn get_job(&self, id: &str) -> StoreResult<Option<Job>> {
         let id = id.to_owned();
         self.pool.read(move |c| jobs::get(c, &id)).await
+    }
+
+    async fn cancel_queued_jobs(
+        &self,
+        connection_id: &str,
+        kinds: &[&str],
+        now: Timestamp,
+    ) -> StoreResult<u64> {
+        let id = connection_id.to_owned();
+        let kinds: Vec<String> = kinds.iter().map(|k| (*k).to_owned()).collect();
+        self.pool
+            .write(move |tx| jobs::cancel_queued(tx, &id, &kinds, &now))
+            .await
+    }
+
+    // --- synced records -------------------------------------------------------------------
+
+    async fn apply_page(&self, page: PageWrite) -> StoreResult<PageOutcome> {
+        self.pool
+            .write(move |tx| records::apply_page(tx, &page))
+            .await
+    }
+
+    async fn get_record(
+        &self,
+        workspace_id: &str,
+        connection_id: &str,
+        entity: Entity,
+        id: &str,
+    ) -> StoreResult<Option<StoredRecord>> {
+        let (ws, conn, id) = (
+            workspace_id.to_owned(),
+            connection_id.to_owned(),
+            id.to_owned(),
+        );
+        self.pool
+            .read(move |c| records::get(c, &ws, &conn, entity, &id))
+            .await
+    }
+
+    async fn list_records(
+        &self,
+        workspace_id: &str,
+        connection_id: &str,
+        entity: Entity,
+        query: &RecordQuery,
+    ) -> StoreResult<RecordPage> {
+        let (ws, conn, query) = (
+            workspace_id.to_owned(),
+            connection_id.to_owned(),
+            query.clone(),
+        );
+        self.pool
+            .read(move |c| records::list(c, &ws, &conn, entity, &query))
+            .await
+    }
+
+    async fn live_remote_ids(
+        &self,
+        connection_id: &str,
+        entity: Entity,
+    ) -> StoreResult<Vec<String>> {
+        let conn = connection_id.to_owned();
+        self.pool
+            .read(move |c| records::live_remote_ids(c, &conn, entity))
+            .await
+    }
+
+    // --- events ---------------------------------------------------------------------------
+
+    async fn append_event(&self, event: NewEvent) -> StoreResult<()> {
+        self.pool.write(move |tx| events::insert(tx, &event)).await
+    }
+
+    async fn list_events(
+        &self,
+        workspace_id: &str,
+        filter: &EventFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Event>> {
+        let (ws, filter, page) = (workspace_id.to_owned(), filter.clone(), page.clone());
+        self.pool
+            .read(move |c| events::list(c, &ws, &filter, &page))
+            .await
+    }
+
+    // --- sync runs and state --------------------------------------------------------------
+
+    async fn start_sync_run(&self, run: NewSyncRun) -> StoreResult<SyncRun> {
+        self.pool.write(move |tx| sync::start(tx, &run)).await
+    }
+
+    async fn finish_sync_run(&self, run_id: &str, end: RunEnd) -> StoreResult<SyncRun> {
+        let id = run_id.to_owned();
+        self.pool.write(move |tx| sync::finish(tx, &id, &end)).await
+    }
+
+    async fn get_sync_run(&self, run_id: &str) -> StoreResult<Option<SyncRun>> {
+        let id = run_id.to_owned();
+        self.pool.read(move |c| sync::get(c, &id)).await
+    }
+
+    async fn list_sync_runs(
+        &self,
+        workspace_id: &str,
+        connection_id: &str,
+        page: &PageRequest,
+    ) -> StoreResult<Page<SyncRun>> {
+        let (ws, conn, page) = (
+            workspace_id.to_owned(),
+            connection_id.to_owned(),
+            page.clone(),
+        );
+        self.pool
+            .read(move |c| sync::list(c, &ws, &conn, &page))
+            .await
+    }
+
+    async fn sync_states(&self, connection_id: &str) -> StoreResult<Vec<SyncState>> {
+        let conn = connection_id.to_owned();
+        self.pool.read(move |c| sync::states(c, &conn)).await
+    }
+
+    async fn set_next_run(
+        &self,
+        connection_id: &str,
+        entity: Entity,
+        next_run_at: Option<Timestamp>,
+    ) -> StoreResult<()> {
+        let conn = connection_id.to_owned();
+        self.pool
+            .write(move |tx| sync::set_next_run(tx, &conn, entity, next_run_at.as_ref()))
+            .await
+    }
+
+    async fn set_paused(
+        &self,
+        connection_id: &str,
+        entities: &[Entity],
+        paused: bool,
+    ) -> StoreResult<()> {
+        let (conn, entities) = (connection_id.to_owned(), entities.to_vec());
+        self.pool
+            .write(move |tx| sync::set_paused(tx, &conn, &entities, paused))
+            .await
+    }
+
+    // --- idempotency ----------------------------------------------------------------------
+
+    async fn get_idempotent_response(
+        &self,
+        workspace_id: &str,
+        key: &str,
+    ) -> StoreResult<Option<IdempotentResponse>> {
+        let (ws, key) = (workspace_id.to_owned(), key.to_owned());
+        self.pool
+            .read(move |c| idempotency::get(c, &ws, &key))
+            .await
+    }
+
+    async fn put_idempotent_response(&self, response: IdempotentResponse) -> StoreResult<bool> {
+        self.pool
+            .write(move |tx| idempotency::put(tx, &response))
+            .await
+    }
+
+    async fn purge_idempotent_responses(&self, before: Timestamp) -> StoreResult<u64> {
+        self.pool
+            .write(move |tx| idempotency::purge(tx, &before))
+            .await
     }
 
     // --- request logs ---------------------------------------------------------------------

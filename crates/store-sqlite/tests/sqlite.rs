@@ -11,7 +11,7 @@ use millwright_core::{
     status::ConnectionStatus,
     time,
 };
-use millwright_store::{NewConnection, NewToken, NewWorkspace, Store, StoreError};
+use millwright_store::{NewConnection, NewEvent, NewToken, NewWorkspace, Store, StoreError};
 use millwright_store_sqlite::SqliteStore;
 use serde_json::json;
 
@@ -23,6 +23,17 @@ fn workspace_input(credit_limit: i64) -> NewWorkspace {
         rate_limit_per_minute: None,
         secret_key_hash: secrets::hash_token(&secrets::new_workspace_key()),
         wrapped_data_key: vec![7; 48],
+        created_at: time::now(),
+    }
+}
+
+fn created_event(conn: &NewConnection) -> NewEvent {
+    NewEvent {
+        id: new_id(prefix::EVENT),
+        workspace_id: conn.workspace_id.clone(),
+        connection_id: Some(conn.id.clone()),
+        event_type: "connection.created".into(),
+        data: json!({}),
         created_at: time::now(),
     }
 }
@@ -116,7 +127,8 @@ async fn stores_sharing_a_file_migrate_once_and_serialise_credits() {
         let store = if i % 2 == 0 { a.clone() } else { b.clone() };
         let (conn, token) = connection_input(&ws.id);
         tasks.push(tokio::spawn(async move {
-            store.create_connection(conn, token).await
+            let event = created_event(&conn);
+            store.create_connection(conn, token, event).await
         }));
     }
     let mut ok = 0;
@@ -142,7 +154,7 @@ async fn hand_written_bad_values_decode_as_corrupt() {
     let ws = store.create_workspace(workspace_input(10)).await.unwrap();
     let (conn, token) = connection_input(&ws.id);
     store
-        .create_connection(conn.clone(), token.clone())
+        .create_connection(conn.clone(), token.clone(), created_event(&conn))
         .await
         .unwrap();
 
@@ -194,4 +206,74 @@ async fn hand_written_bad_values_decode_as_corrupt() {
     assert!(
         matches!(store.get_job(&job).await, Err(StoreError::Corrupt(m)) if m.contains("paused"))
     );
+}
+
+/// The synced-store tables decode strictly too: unknown entities, run statuses and modes, and
+/// booleans other than 0/1 are corrupt; STRICT refuses values of the wrong type on write.
+#[tokio::test]
+async fn synced_rows_decode_strictly() {
+    use millwright_core::Entity;
+    use millwright_store::{NewSyncRun, SyncMode};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sync.db");
+    let store = SqliteStore::open(&path).unwrap();
+    store.migrate().await.unwrap();
+    let ws = store.create_workspace(workspace_input(10)).await.unwrap();
+    let (conn, token) = connection_input(&ws.id);
+    store
+        .create_connection(conn.clone(), token, created_event(&conn))
+        .await
+        .unwrap();
+    let run = store
+        .start_sync_run(NewSyncRun {
+            id: new_id("run"),
+            workspace_id: ws.id.clone(),
+            connection_id: conn.id.clone(),
+            entity: Entity::Assets,
+            mode: SyncMode::Initial,
+            cursor_from: None,
+            started_at: time::now(),
+        })
+        .await
+        .unwrap();
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    let exec = |sql: &str| raw.execute(sql, [&run.id]).unwrap();
+
+    exec("UPDATE sync_runs SET mode = 'sideways' WHERE id = ?1");
+    let got = store.get_sync_run(&run.id).await;
+    assert!(
+        matches!(&got, Err(StoreError::Corrupt(m)) if m.contains("sideways")),
+        "{got:?}"
+    );
+    exec("UPDATE sync_runs SET mode = 'full', status = 'napping' WHERE id = ?1");
+    let got = store.get_sync_run(&run.id).await;
+    assert!(
+        matches!(&got, Err(StoreError::Corrupt(m)) if m.contains("napping")),
+        "{got:?}"
+    );
+    exec("UPDATE sync_runs SET status = 'running', entity = 'widgets' WHERE id = ?1");
+    let got = store.get_sync_run(&run.id).await;
+    assert!(
+        matches!(&got, Err(StoreError::Corrupt(m)) if m.contains("widgets")),
+        "{got:?}"
+    );
+    exec("UPDATE sync_runs SET entity = 'assets' WHERE id = ?1");
+    assert!(store.get_sync_run(&run.id).await.unwrap().is_some());
+
+    raw.execute(
+        "UPDATE sync_state SET paused = 2 WHERE connection_id = ?1",
+        [&conn.id],
+    )
+    .unwrap();
+    let got = store.sync_states(&conn.id).await;
+    assert!(
+        matches!(&got, Err(StoreError::Corrupt(m)) if m.contains("paused")),
+        "{got:?}"
+    );
+    let refused = raw.execute(
+        "UPDATE sync_state SET paused = 'yes' WHERE connection_id = ?1",
+        [&conn.id],
+    );
+    assert!(refused.is_err(), "STRICT refuses text in an INTEGER column");
 }

@@ -18,17 +18,21 @@ use chrono::Duration;
 use millwright_core::{
     credits::{CreditUsage, Deployment},
     ids::{new_id, prefix},
+    record::{content_hash, record_id, record_json, RecordParts},
     scope::Scope,
     secrets,
     status::ConnectionStatus,
     time::{self, Timestamp},
+    Entity,
 };
 use serde_json::json;
 
 use crate::{
-    Connection, ConnectionFilter, ConnectionPatch, Job, JobState, NewConnection, NewJob, NewToken,
-    NewUser, NewWorkspace, PageRequest, RequestLog, RequestLogFilter, Store, StoreError,
-    TokenRecord, Workspace,
+    Connection, ConnectionFilter, ConnectionPatch, Event, EventFilter, IdempotentResponse, Job,
+    JobState, NewConnection, NewEvent, NewJob, NewSyncRun, NewToken, NewUser, NewWorkspace,
+    PageOutcome, PageRequest, PageWrite, RecordQuery, RecordWrite, RequestLog, RequestLogFilter,
+    RunEnd, RunStatus, Store, StoreError, StoredRecord, SyncMode, SyncRun, SyncState, TokenRecord,
+    Workspace,
 };
 
 /// What the expression given to [`conformance_suite!`](crate::conformance_suite) yields once
@@ -121,6 +125,22 @@ macro_rules! __conformance_tests {
             concurrent_claimers_never_share_a_job,
             request_logs_insert_filter_get_and_purge,
             request_log_batches_are_atomic,
+            replace_credentials_appends_reauthorized_only_from_requires_reauthorization,
+            transition_connection_happens_once,
+            disconnect_cancels_sync_runs_and_appends_its_event_once,
+            live_connections_and_connection_settings,
+            cancel_queued_jobs_only_cancels_queued_jobs_of_given_kinds,
+            apply_page_creates_updates_skips_unchanged_and_deletes,
+            apply_page_is_refused_after_disconnect_or_run_end,
+            sync_run_counters_and_checkpoint_accumulate,
+            start_sync_run_resumes_the_running_run,
+            finish_sync_run_updates_state_and_refuses_a_second_finish,
+            sync_states_show_counts_pause_and_running_run,
+            list_records_orders_filters_and_keysets,
+            list_records_pages_2500_records_exactly_once,
+            list_events_filters_and_pages_oldest_first,
+            idempotent_responses_are_stored_once_and_purged,
+            synced_data_is_isolated_between_workspaces,
         }
     };
 }
@@ -320,10 +340,16 @@ pub async fn create_connection_and_find_token(store: Arc<dyn Store>) {
     token.scopes = vec![Scope::Read, Scope::Write];
     token.expires_at = Some(input.created_at + Duration::days(30));
 
+    let event = created_event(&input);
     let created = store
-        .create_connection(input.clone(), token.clone())
+        .create_connection(input.clone(), token.clone(), event.clone())
         .await
         .unwrap();
+    assert_eq!(
+        all_events(&store, &ws.id, &EventFilter::default(), 10).await,
+        vec![event],
+        "the connection.created event is written with the connection"
+    );
     assert_eq!(created, expected_connection(&input));
     assert_eq!(
         store.get_connection(&ws.id, &input.id).await.unwrap(),
@@ -374,7 +400,7 @@ pub async fn failed_create_connection_writes_nothing(store: Arc<dyn Store>) {
     dup.id = first.id.clone();
     let dup_token = token_input(&dup.id, &ws.id, dup.created_at);
     assert_err!(
-        store.create_connection(dup, dup_token.clone()).await,
+        create_conn(&store, dup, dup_token.clone()).await,
         StoreError::Conflict(_)
     );
     assert_eq!(
@@ -390,7 +416,7 @@ pub async fn failed_create_connection_writes_nothing(store: Arc<dyn Store>) {
     let mut clash = token_input(&fresh.id, &ws.id, fresh.created_at);
     clash.token_hash = first_token.token_hash.clone();
     assert_err!(
-        store.create_connection(fresh.clone(), clash).await,
+        create_conn(&store, fresh.clone(), clash).await,
         StoreError::Conflict(_)
     );
     assert_eq!(store.get_connection(&ws.id, &fresh.id).await.unwrap(), None);
@@ -403,7 +429,7 @@ pub async fn failed_create_connection_writes_nothing(store: Arc<dyn Store>) {
     };
     let orphan_token = token_input(&orphan.id, &ghost.id, orphan.created_at);
     assert_err!(
-        store.create_connection(orphan, orphan_token.clone()).await,
+        create_conn(&store, orphan, orphan_token.clone()).await,
         StoreError::NotFound
     );
     assert_eq!(
@@ -418,6 +444,16 @@ pub async fn failed_create_connection_writes_nothing(store: Arc<dyn Store>) {
         list_ids(&store, &ws.id, &ConnectionFilter::default(), 10).await,
         vec![first.id.clone()]
     );
+    let events = all_events(&store, &ws.id, &EventFilter::default(), 10).await;
+    assert_eq!(
+        types(&events),
+        vec!["connection.created"],
+        "a failed create writes no event"
+    );
+    assert_eq!(events[0].connection_id.as_deref(), Some(first.id.as_str()));
+    assert!(all_events(&store, &ghost.id, &EventFilter::default(), 10)
+        .await
+        .is_empty());
     assert_eq!(
         store.credit_usage(&ws.id).await.unwrap(),
         CreditUsage::new(10, 1)
@@ -454,9 +490,7 @@ pub async fn credits_are_counted_and_refusal_writes_nothing(store: Arc<dyn Store
     let too_big = connection_input(&ws, "sap_s4hana", 5);
     let too_big_token = token_input(&too_big.id, &ws.id, too_big.created_at);
     assert_err!(
-        store
-            .create_connection(too_big.clone(), too_big_token.clone())
-            .await,
+        create_conn(&store, too_big.clone(), too_big_token.clone()).await,
         StoreError::InsufficientCredits {
             limit: 10,
             used: 6,
@@ -481,6 +515,13 @@ pub async fn credits_are_counted_and_refusal_writes_nothing(store: Arc<dyn Store
         2
     );
     assert_eq!(store.credit_usage(&ws.id).await.unwrap().used, 6);
+    assert_eq!(
+        all_events(&store, &ws.id, &EventFilter::default(), 10)
+            .await
+            .len(),
+        2,
+        "a refused create writes no event"
+    );
 
     // Exactly filling the pool is allowed; one more credit is not.
     connection(&store, &ws, 4).await;
@@ -495,7 +536,7 @@ pub async fn credits_are_counted_and_refusal_writes_nothing(store: Arc<dyn Store
     let one = connection_input(&ws, "maintainx", 1);
     let one_token = token_input(&one.id, &ws.id, one.created_at);
     assert_err!(
-        store.create_connection(one.clone(), one_token).await,
+        create_conn(&store, one.clone(), one_token).await,
         StoreError::InsufficientCredits {
             limit: 10,
             used: 10,
@@ -505,7 +546,12 @@ pub async fn credits_are_counted_and_refusal_writes_nothing(store: Arc<dyn Store
 
     // Disconnecting gives the credits back, and they can be spent again.
     store
-        .disconnect_connection(&ws.id, &four.id, time::now())
+        .disconnect_connection(
+            &ws.id,
+            &four.id,
+            disconnected_event(&ws.id, &four.id),
+            time::now(),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -541,7 +587,7 @@ pub async fn concurrent_creates_never_overspend(store: Arc<dyn Store>) {
         let token = token_input(&input.id, &ws.id, input.created_at);
         tasks.push(tokio::spawn(async move {
             let id = input.id.clone();
-            (id, store.create_connection(input, token).await)
+            (id, create_conn(&store, input, token).await)
         }));
     }
     let mut created = BTreeSet::new();
@@ -583,7 +629,7 @@ pub async fn update_connection_patches_name_and_metadata(store: Arc<dyn Store>) 
     let mut input = connection_input(&ws, "maintainx", 1);
     input.metadata = json!({"team": "north", "env": "prod"});
     let token = token_input(&input.id, &ws.id, input.created_at);
-    let original = store.create_connection(input, token).await.unwrap();
+    let original = create_conn(&store, input, token).await.unwrap();
 
     let t1 = original.created_at + Duration::seconds(1);
     let renamed = store
@@ -675,7 +721,13 @@ pub async fn replace_credentials_reactivates_and_refuses_disconnected(store: Arc
 
     let t1 = reauth.created_at + Duration::minutes(1);
     let updated = store
-        .replace_credentials(&ws.id, &reauth.id, b"sealed-v2".to_vec(), t1)
+        .replace_credentials(
+            &ws.id,
+            &reauth.id,
+            b"sealed-v2".to_vec(),
+            reauthorized_event(&ws.id, &reauth.id),
+            t1,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -693,20 +745,32 @@ pub async fn replace_credentials_reactivates_and_refuses_disconnected(store: Arc
     );
 
     let updated = store
-        .replace_credentials(&ws.id, &offline.id, b"sealed-v3".to_vec(), t1)
+        .replace_credentials(
+            &ws.id,
+            &offline.id,
+            b"sealed-v3".to_vec(),
+            reauthorized_event(&ws.id, &offline.id),
+            t1,
+        )
         .await
         .unwrap();
     assert_eq!(updated.status, ConnectionStatus::Offline);
     assert_eq!(updated.sealed_credentials, b"sealed-v3".to_vec());
 
     let disconnected = store
-        .disconnect_connection(&ws.id, &gone.id, t1)
+        .disconnect_connection(&ws.id, &gone.id, disconnected_event(&ws.id, &gone.id), t1)
         .await
         .unwrap()
         .connection;
     assert_err!(
         store
-            .replace_credentials(&ws.id, &gone.id, b"sealed-v4".to_vec(), t1)
+            .replace_credentials(
+                &ws.id,
+                &gone.id,
+                b"sealed-v4".to_vec(),
+                reauthorized_event(&ws.id, &gone.id),
+                t1
+            )
             .await,
         StoreError::Disconnected
     );
@@ -717,7 +781,13 @@ pub async fn replace_credentials_reactivates_and_refuses_disconnected(store: Arc
 
     assert_err!(
         store
-            .replace_credentials(&ws.id, &new_id(prefix::CONNECTION), vec![1], t1)
+            .replace_credentials(
+                &ws.id,
+                &new_id(prefix::CONNECTION),
+                vec![1],
+                reauthorized_event(&ws.id, &new_id(prefix::CONNECTION)),
+                t1
+            )
             .await,
         StoreError::NotFound
     );
@@ -790,7 +860,12 @@ pub async fn rotate_token_revokes_previous_tokens(store: Arc<dyn Store>) {
     );
 
     store
-        .disconnect_connection(&ws.id, &conn.id, time::now())
+        .disconnect_connection(
+            &ws.id,
+            &conn.id,
+            disconnected_event(&ws.id, &conn.id),
+            time::now(),
+        )
         .await
         .unwrap();
     let t4 = token_input(&conn.id, &ws.id, time::now());
@@ -825,7 +900,13 @@ pub async fn workspaces_are_isolated(store: Arc<dyn Store>) {
     );
     assert_err!(
         store
-            .replace_credentials(&b.id, &conn.id, vec![9], now)
+            .replace_credentials(
+                &b.id,
+                &conn.id,
+                vec![9],
+                reauthorized_event(&b.id, &conn.id),
+                now
+            )
             .await,
         StoreError::NotFound
     );
@@ -835,7 +916,9 @@ pub async fn workspaces_are_isolated(store: Arc<dyn Store>) {
         StoreError::NotFound
     );
     assert_err!(
-        store.disconnect_connection(&b.id, &conn.id, now).await,
+        store
+            .disconnect_connection(&b.id, &conn.id, disconnected_event(&b.id, &conn.id), now)
+            .await,
         StoreError::NotFound
     );
     assert_err!(
@@ -923,7 +1006,7 @@ pub async fn disconnect_is_idempotent_and_cancels_jobs(store: Arc<dyn Store>) {
 
     let t1 = t0 + Duration::seconds(10);
     let d = store
-        .disconnect_connection(&ws.id, &conn.id, t1)
+        .disconnect_connection(&ws.id, &conn.id, disconnected_event(&ws.id, &conn.id), t1)
         .await
         .unwrap();
     assert!(d.changed);
@@ -990,7 +1073,7 @@ pub async fn disconnect_is_idempotent_and_cancels_jobs(store: Arc<dyn Store>) {
 
     let t2 = t1 + Duration::seconds(10);
     let again = store
-        .disconnect_connection(&ws.id, &conn.id, t2)
+        .disconnect_connection(&ws.id, &conn.id, disconnected_event(&ws.id, &conn.id), t2)
         .await
         .unwrap();
     assert!(!again.changed);
@@ -1013,7 +1096,12 @@ pub async fn disconnect_is_idempotent_and_cancels_jobs(store: Arc<dyn Store>) {
 
     assert_err!(
         store
-            .disconnect_connection(&ws.id, &new_id(prefix::CONNECTION), t2)
+            .disconnect_connection(
+                &ws.id,
+                &new_id(prefix::CONNECTION),
+                disconnected_event(&ws.id, &new_id(prefix::CONNECTION)),
+                t2
+            )
             .await,
         StoreError::NotFound
     );
@@ -1036,7 +1124,7 @@ pub async fn delete_connection_data_requires_disconnect(store: Arc<dyn Store>) {
         StoreError::NotFound
     );
     let disconnected = store
-        .disconnect_connection(&ws.id, &conn.id, now)
+        .disconnect_connection(&ws.id, &conn.id, disconnected_event(&ws.id, &conn.id), now)
         .await
         .unwrap()
         .connection;
@@ -1140,7 +1228,7 @@ pub async fn list_connections_filters(store: Arc<dyn Store>) {
             input.status = status;
             input.metadata = metadata;
             let token = token_input(&input.id, &ws.id, input.created_at);
-            store.create_connection(input, token).await.unwrap().id
+            create_conn(&store, input, token).await.unwrap().id
         }
     };
     use ConnectionStatus::*;
@@ -1160,7 +1248,7 @@ pub async fn list_connections_filters(store: Arc<dyn Store>) {
     )
     .await;
     store
-        .disconnect_connection(&ws.id, &c4, time::now())
+        .disconnect_connection(&ws.id, &c4, disconnected_event(&ws.id, &c4), time::now())
         .await
         .unwrap();
 
@@ -1851,6 +1939,1829 @@ pub async fn request_log_batches_are_atomic(store: Arc<dyn Store>) {
     );
 }
 
+// --- connection events and lifecycle ------------------------------------------------------
+
+/// `connection.reauthorized` is appended only when new credentials end a
+/// `requires_reauthorization`; other statuses, repeats and refusals append nothing.
+pub async fn replace_credentials_appends_reauthorized_only_from_requires_reauthorization(
+    store: Arc<dyn Store>,
+) {
+    let ws = workspace(&store, 10).await;
+    let reauth =
+        connection_with_status(&store, &ws, ConnectionStatus::RequiresReauthorization).await;
+    let active = connection_with_status(&store, &ws, ConnectionStatus::Active).await;
+    let gone = connection_with_status(&store, &ws, ConnectionStatus::Active).await;
+    let t1 = time::now();
+    let reauthorized = |e: &[Event]| -> Vec<Event> {
+        e.iter()
+            .filter(|e| e.event_type == "connection.reauthorized")
+            .cloned()
+            .collect()
+    };
+
+    let ev = reauthorized_event(&ws.id, &reauth.id);
+    let updated = store
+        .replace_credentials(&ws.id, &reauth.id, b"v2".to_vec(), ev.clone(), t1)
+        .await
+        .unwrap();
+    assert_eq!(updated.status, ConnectionStatus::Active);
+    assert_eq!(
+        events_after_creation(&store, &ws.id, 10).await,
+        vec![ev.clone()]
+    );
+
+    // Already active again: the credentials change, no second event.
+    let again = store
+        .replace_credentials(
+            &ws.id,
+            &reauth.id,
+            b"v3".to_vec(),
+            reauthorized_event(&ws.id, &reauth.id),
+            t1,
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.sealed_credentials, b"v3".to_vec());
+    store
+        .replace_credentials(
+            &ws.id,
+            &active.id,
+            b"v4".to_vec(),
+            reauthorized_event(&ws.id, &active.id),
+            t1,
+        )
+        .await
+        .unwrap();
+    let disconnect = disconnected_event(&ws.id, &gone.id);
+    store
+        .disconnect_connection(&ws.id, &gone.id, disconnect.clone(), t1)
+        .await
+        .unwrap();
+    assert_err!(
+        store
+            .replace_credentials(
+                &ws.id,
+                &gone.id,
+                b"v5".to_vec(),
+                reauthorized_event(&ws.id, &gone.id),
+                t1
+            )
+            .await,
+        StoreError::Disconnected
+    );
+    let events = events_after_creation(&store, &ws.id, 10).await;
+    assert_eq!(reauthorized(&events), vec![ev]);
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(events[1], disconnect);
+}
+
+/// A transition happens only from one of the listed statuses, and its event with it: a second
+/// caller with the same `from` gets `None` and appends nothing, even when racing.
+pub async fn transition_connection_happens_once(store: Arc<dyn Store>) {
+    let ws = workspace(&store, 10).await;
+    let conn = connection_with_status(&store, &ws, ConnectionStatus::Pending).await;
+    let t1 = conn.created_at + Duration::seconds(1);
+    let ev = event_for(&ws.id, &conn.id, "connection.active");
+    let moved = store
+        .transition_connection(
+            &conn.id,
+            &[ConnectionStatus::Pending],
+            ConnectionStatus::Active,
+            Some(ev.clone()),
+            t1,
+        )
+        .await
+        .unwrap();
+    let expected = Connection {
+        status: ConnectionStatus::Active,
+        updated_at: t1,
+        ..conn.clone()
+    };
+    assert_eq!(moved, Some(expected.clone()));
+    let t2 = t1 + Duration::seconds(1);
+    let second = store
+        .transition_connection(
+            &conn.id,
+            &[ConnectionStatus::Pending],
+            ConnectionStatus::Active,
+            Some(event_for(&ws.id, &conn.id, "connection.active")),
+            t2,
+        )
+        .await
+        .unwrap();
+    assert_eq!(second, None);
+    assert_eq!(
+        store.get_connection(&ws.id, &conn.id).await.unwrap(),
+        Some(expected.clone())
+    );
+    assert_eq!(
+        events_after_creation(&store, &ws.id, 10).await,
+        vec![ev.clone()]
+    );
+
+    // Several `from` statuses; no event given, none written.
+    let offline = store
+        .transition_connection(
+            &conn.id,
+            &[ConnectionStatus::Syncing, ConnectionStatus::Active],
+            ConnectionStatus::Offline,
+            None,
+            t2,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(offline.status, ConnectionStatus::Offline);
+    assert_eq!(offline.updated_at, t2);
+
+    // Eight racing callers: exactly one wins, exactly one event.
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let store = store.clone();
+        let ev = event_for(&ws.id, &conn.id, "connection.back_online");
+        let id = conn.id.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .transition_connection(
+                    &id,
+                    &[ConnectionStatus::Offline],
+                    ConnectionStatus::Active,
+                    Some(ev),
+                    time::now(),
+                )
+                .await
+                .unwrap()
+        }));
+    }
+    let mut winners = 0;
+    for t in tasks {
+        if t.await.unwrap().is_some() {
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1);
+    let filter = EventFilter {
+        event_type: Some("connection.back_online".into()),
+        ..EventFilter::default()
+    };
+    assert_eq!(all_events(&store, &ws.id, &filter, 10).await.len(), 1);
+    assert_eq!(
+        store
+            .get_connection(&ws.id, &conn.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        ConnectionStatus::Active
+    );
+    assert_eq!(
+        store
+            .transition_connection(
+                &new_id(prefix::CONNECTION),
+                &[ConnectionStatus::Active],
+                ConnectionStatus::Offline,
+                None,
+                t2
+            )
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+/// Disconnecting cancels the connection's running sync runs (only those) and appends its event
+/// once; the idempotent second call appends nothing.
+pub async fn disconnect_cancels_sync_runs_and_appends_its_event_once(store: Arc<dyn Store>) {
+    let ws = workspace(&store, 10).await;
+    let (conn, _) = connection(&store, &ws, 1).await;
+    let (other, _) = connection(&store, &ws, 1).await;
+    let assets = store
+        .start_sync_run(run_input(&conn, Entity::Assets, SyncMode::Initial))
+        .await
+        .unwrap();
+    let locations = store
+        .start_sync_run(run_input(&conn, Entity::Locations, SyncMode::Full))
+        .await
+        .unwrap();
+    let vendors = store
+        .start_sync_run(run_input(&conn, Entity::Vendors, SyncMode::Initial))
+        .await
+        .unwrap();
+    let finished = store
+        .finish_sync_run(
+            &vendors.id,
+            run_end(RunStatus::Completed, Some("c1"), None, time::now()),
+        )
+        .await
+        .unwrap();
+    let others = store
+        .start_sync_run(run_input(&other, Entity::Assets, SyncMode::Initial))
+        .await
+        .unwrap();
+
+    let t1 = time::now() + Duration::seconds(1);
+    let ev = disconnected_event(&ws.id, &conn.id);
+    let d = store
+        .disconnect_connection(&ws.id, &conn.id, ev.clone(), t1)
+        .await
+        .unwrap();
+    assert!(d.changed);
+    for run in [&assets, &locations] {
+        let now = store.get_sync_run(&run.id).await.unwrap().unwrap();
+        assert_eq!(
+            now,
+            SyncRun {
+                status: RunStatus::Cancelled,
+                finished_at: Some(t1),
+                ..(*run).clone()
+            }
+        );
+    }
+    assert_eq!(
+        store.get_sync_run(&vendors.id).await.unwrap(),
+        Some(finished)
+    );
+    assert_eq!(store.get_sync_run(&others.id).await.unwrap(), Some(others));
+    assert!(store
+        .sync_states(&conn.id)
+        .await
+        .unwrap()
+        .iter()
+        .all(|s| s.running_run_id.is_none()));
+    let filter = EventFilter {
+        event_type: Some("connection.disconnected".into()),
+        ..EventFilter::default()
+    };
+    assert_eq!(
+        all_events(&store, &ws.id, &filter, 10).await,
+        vec![ev.clone()]
+    );
+
+    let again = store
+        .disconnect_connection(
+            &ws.id,
+            &conn.id,
+            disconnected_event(&ws.id, &conn.id),
+            t1 + Duration::seconds(1),
+        )
+        .await
+        .unwrap();
+    assert!(!again.changed);
+    assert_eq!(all_events(&store, &ws.id, &filter, 10).await, vec![ev]);
+    assert_eq!(events_after_creation(&store, &ws.id, 10).await.len(), 1);
+}
+
+/// The scheduler sees every connection not disconnected, across workspaces; settings and
+/// mappings are replaced independently.
+pub async fn live_connections_and_connection_settings(store: Arc<dyn Store>) {
+    let a = workspace(&store, 10).await;
+    let b = workspace(&store, 10).await;
+    let (a1, _) = connection(&store, &a, 1).await;
+    let a2 = connection_with_status(&store, &a, ConnectionStatus::Pending).await;
+    let (a3, _) = connection(&store, &a, 1).await;
+    let (b1, _) = connection(&store, &b, 1).await;
+    store
+        .disconnect_connection(
+            &a.id,
+            &a3.id,
+            disconnected_event(&a.id, &a3.id),
+            time::now(),
+        )
+        .await
+        .unwrap();
+    let mut live = store.live_connections().await.unwrap();
+    live.sort_by(|x, y| x.id.cmp(&y.id));
+    let mut expected = vec![a1.clone(), a2, b1];
+    expected.sort_by(|x, y| x.id.cmp(&y.id));
+    assert_eq!(live, expected);
+
+    let t1 = a1.created_at + Duration::seconds(1);
+    let settings = json!({"frequency_minutes": 15, "history_days": 7, "entities": ["assets"]});
+    let s1 = store
+        .update_connection_settings(&a.id, &a1.id, Some(settings.clone()), None, t1)
+        .await
+        .unwrap();
+    assert_eq!(
+        s1,
+        Connection {
+            sync_settings: settings.clone(),
+            updated_at: t1,
+            ..a1.clone()
+        }
+    );
+    let t2 = t1 + Duration::seconds(1);
+    let mappings = json!({"work_orders": {"shift": "custom.Shift"}});
+    let s2 = store
+        .update_connection_settings(&a.id, &a1.id, None, Some(mappings.clone()), t2)
+        .await
+        .unwrap();
+    assert_eq!(
+        s2,
+        Connection {
+            field_mappings: mappings,
+            updated_at: t2,
+            ..s1
+        }
+    );
+    assert_eq!(store.get_connection(&a.id, &a1.id).await.unwrap(), Some(s2));
+    assert_err!(
+        store
+            .update_connection_settings(&b.id, &a1.id, Some(json!({})), None, t2)
+            .await,
+        StoreError::NotFound
+    );
+    assert_err!(
+        store
+            .update_connection_settings(&a.id, &new_id(prefix::CONNECTION), None, None, t2)
+            .await,
+        StoreError::NotFound
+    );
+}
+
+/// Only queued jobs of the connection whose kind is listed are cancelled; running jobs, other
+/// kinds and other connections are left alone.
+pub async fn cancel_queued_jobs_only_cancels_queued_jobs_of_given_kinds(store: Arc<dyn Store>) {
+    let ws = workspace(&store, 10).await;
+    let (conn, _) = connection(&store, &ws, 1).await;
+    let (other, _) = connection(&store, &ws, 1).await;
+    let t0 = time::now();
+    let running = job_for(&conn, "sync", t0 - Duration::hours(1));
+    let queued = job_for(&conn, "sync", t0);
+    let later = job_for(&conn, "sync", t0 + Duration::hours(1));
+    let probe = job_for(&conn, "probe", t0);
+    let foreign = job_for(&other, "sync", t0);
+    for j in [&running, &queued, &later, &probe, &foreign] {
+        assert!(store.enqueue_job(j.clone()).await.unwrap());
+    }
+    let claimed = store
+        .claim_jobs(&["sync"], "w1", t0, Duration::minutes(5), 1)
+        .await
+        .unwrap();
+    assert_eq!(ids(&claimed), vec![running.id.clone()]);
+
+    let t1 = t0 + Duration::seconds(1);
+    assert_eq!(
+        store
+            .cancel_queued_jobs(&conn.id, &["sync", "webhook"], t1)
+            .await
+            .unwrap(),
+        2
+    );
+    for j in [&queued, &later] {
+        let job = store.get_job(&j.id).await.unwrap().unwrap();
+        assert_eq!(
+            (job.state, job.finished_at),
+            (JobState::Cancelled, Some(t1))
+        );
+    }
+    assert_eq!(
+        store.get_job(&running.id).await.unwrap().unwrap().state,
+        JobState::Running
+    );
+    assert_eq!(
+        store.get_job(&probe.id).await.unwrap().unwrap().state,
+        JobState::Queued
+    );
+    assert_eq!(
+        store.get_job(&foreign.id).await.unwrap().unwrap().state,
+        JobState::Queued
+    );
+    assert_eq!(
+        store
+            .cancel_queued_jobs(&conn.id, &["sync"], t1)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store.cancel_queued_jobs(&conn.id, &[], t1).await.unwrap(),
+        0
+    );
+    // A cancelled job's dedupe key is free again.
+    assert!(store.complete_job(&running.id, "w1", t1).await.unwrap());
+}
+
+// --- synced records ----------------------------------------------------------------------
+
+/// New records are created, changed ones updated, equal hashes neither written nor announced,
+/// reported deletions soft-delete; each change has its event, in input order, in the same
+/// write, whose data is the record as reads show it.
+pub async fn apply_page_creates_updates_skips_unchanged_and_deletes(store: Arc<dyn Store>) {
+    let ws = workspace(&store, 10).await;
+    let (conn, _) = connection(&store, &ws, 1).await;
+    let e = Entity::WorkOrders;
+    let t0 = time::now();
+    let mut a = record_write(
+        &conn.id,
+        e,
+        "1",
+        json!({"title": "Fix pump", "status": "open"}),
+    );
+    a.custom_fields = json!({"Shift": "B"});
+    a.remote_created_at = Some(t0 - Duration::days(2));
+    a.remote_updated_at = Some(t0 - Duration::days(1));
+    rehash(&mut a);
+    let b = record_write(&conn.id, e, "2", json!({"title": "Oil", "status": "open"}));
+    let c = record_write(&conn.id, e, "3", json!({"title": "Belt", "status": "done"}));
+
+    let out = store
+        .apply_page(page_write(
+            &conn,
+            e,
+            None,
+            vec![a.clone(), b.clone(), c.clone()],
+            &[],
+            t0,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        PageOutcome {
+            created: 3,
+            changed_ids: vec![a.id.clone(), b.id.clone(), c.id.clone()],
+            ..PageOutcome::default()
+        }
+    );
+    let stored_a = store
+        .get_record(&ws.id, &conn.id, e, &a.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored_a,
+        StoredRecord {
+            id: a.id.clone(),
+            workspace_id: ws.id.clone(),
+            connection_id: conn.id.clone(),
+            entity: e,
+            remote_id: "1".into(),
+            data: a.data.clone(),
+            custom_fields: a.custom_fields.clone(),
+            remote_data: a.remote_data.clone(),
+            display_name: a.display_name.clone(),
+            remote_created_at: a.remote_created_at,
+            remote_updated_at: a.remote_updated_at,
+            content_hash: a.content_hash.clone(),
+            created_at: t0,
+            updated_at: t0,
+            deleted_at: None,
+        }
+    );
+    let events = events_after_creation(&store, &ws.id, 2).await;
+    assert_eq!(types(&events), vec!["work_order.created"; 3]);
+    for (ev, w) in events.iter().zip([&a, &b, &c]) {
+        let rec = store
+            .get_record(&ws.id, &conn.id, e, &w.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(ev.data, record_view(&rec));
+        assert!(ev.data.get("remote_data").is_none());
+        assert_eq!(ev.workspace_id, ws.id);
+        assert_eq!(ev.connection_id.as_deref(), Some(conn.id.as_str()));
+        assert_eq!(ev.created_at, t0);
+    }
+    assert_eq!(events[0].data["custom_fields"]["Shift"], "B");
+
+    // Second page: a unchanged (only its raw payload differs, which the hash ignores), b
+    // updated, d new, c deleted, an unknown deletion ignored.
+    let t1 = t0 + Duration::minutes(1);
+    let mut a2 = a.clone();
+    a2.remote_data = json!({"raw": "not part of the hash"});
+    let mut b2 = b.clone();
+    b2.data = json!({"title": "Oil change", "status": "done"});
+    b2.display_name = Some("Oil change".into());
+    rehash(&mut b2);
+    let d = record_write(
+        &conn.id,
+        e,
+        "4",
+        json!({"title": "Valve", "status": "open"}),
+    );
+    let out = store
+        .apply_page(page_write(
+            &conn,
+            e,
+            None,
+            vec![a2.clone(), b2.clone(), d.clone()],
+            &["3", "999"],
+            t1,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        PageOutcome {
+            created: 1,
+            updated: 1,
+            unchanged: 1,
+            deleted: 1,
+            changed_ids: vec![b.id.clone(), d.id.clone()],
+        }
+    );
+    assert_eq!(
+        store.get_record(&ws.id, &conn.id, e, &a.id).await.unwrap(),
+        Some(stored_a.clone()),
+        "an unchanged record is not written"
+    );
+    let stored_b = store
+        .get_record(&ws.id, &conn.id, e, &b.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            &stored_b.data,
+            &stored_b.display_name,
+            &stored_b.content_hash,
+            stored_b.created_at,
+            stored_b.updated_at
+        ),
+        (&b2.data, &b2.display_name, &b2.content_hash, t0, t1)
+    );
+    let stored_c = store
+        .get_record(&ws.id, &conn.id, e, &c.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored_c.deleted_at, Some(t1));
+    assert_eq!(stored_c.updated_at, t1, "a deletion is a modification");
+    assert_eq!(stored_c.data, c.data);
+    let stored_d = store
+        .get_record(&ws.id, &conn.id, e, &d.id)
+        .await
+        .unwrap()
+        .unwrap();
+
+    let events = events_after_creation(&store, &ws.id, 2).await;
+    assert_eq!(events.len(), 6);
+    assert_eq!(
+        types(&events[3..]),
+        vec![
+            "work_order.updated",
+            "work_order.created",
+            "work_order.deleted"
+        ]
+    );
+    assert_eq!(events[3].data, record_view(&stored_b));
+    assert_eq!(events[4].data, record_view(&stored_d));
+    assert_eq!(events[5].data, record_view(&stored_c));
+    assert_eq!(events[5].data["deleted_at"], json!(time::format(&t1)));
+    assert!(events.iter().all(|e| e.created_at <= t1));
+
+    // The same page again: nothing changes, nothing is announced; a deleted record is not
+    // deleted twice.
+    let t2 = t1 + Duration::minutes(1);
+    let out = store
+        .apply_page(page_write(
+            &conn,
+            e,
+            None,
+            vec![b2.clone(), d.clone()],
+            &["3"],
+            t2,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        PageOutcome {
+            unchanged: 2,
+            ..PageOutcome::default()
+        }
+    );
+    assert_eq!(events_after_creation(&store, &ws.id, 10).await.len(), 6);
+    assert_eq!(
+        store.get_record(&ws.id, &conn.id, e, &b.id).await.unwrap(),
+        Some(stored_b)
+    );
+
+    // A deleted record that comes back is live again, created anew for readers.
+    let t3 = t2 + Duration::minutes(1);
+    let out = store
+        .apply_page(page_write(&conn, e, None, vec![c.clone()], &[], t3))
+        .await
+        .unwrap();
+    assert_eq!((out.created, out.changed_ids), (1, vec![c.id.clone()]));
+    let back = store
+        .get_record(&ws.id, &conn.id, e, &c.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (back.deleted_at, back.created_at, back.updated_at),
+        (None, t0, t3)
+    );
+    let events = events_after_creation(&store, &ws.id, 10).await;
+    assert_eq!(events.len(), 7);
+    assert_eq!(events[6].event_type, "work_order.created");
+    assert_eq!(events[6].data, record_view(&back));
+
+    let mut live = store.live_remote_ids(&conn.id, e).await.unwrap();
+    live.sort();
+    assert_eq!(live, vec!["1", "2", "3", "4"]);
+
+    // Entities are separate: the same remote id is another record of another entity.
+    let asset = record_write(&conn.id, Entity::Assets, "1", json!({"name": "Pump"}));
+    let out = store
+        .apply_page(page_write(
+            &conn,
+            Entity::Assets,
+            None,
+            vec![asset.clone()],
+            &[],
+            t3,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(out.created, 1);
+    assert_eq!(
+        store
+            .live_remote_ids(&conn.id, Entity::Assets)
+            .await
+            .unwrap(),
+        vec!["1"]
+    );
+    assert_eq!(
+        store
+            .get_record(&ws.id, &conn.id, e, &asset.id)
+            .await
+            .unwrap(),
+        None
+    );
+    let last = events_after_creation(&store, &ws.id, 10).await;
+    assert_eq!(last.last().unwrap().event_type, "asset.created");
+}
+
+/// A page for a run that ended (finished, or cancelled by a disconnect) fails with
+/// `RunNotRunning`; a page for a disconnected connection fails with `Disconnected`; neither
+/// writes a record, an event or a run counter.
+pub async fn apply_page_is_refused_after_disconnect_or_run_end(store: Arc<dyn Store>) {
+    let ws = workspace(&store, 10).await;
+    let (conn, _) = connection(&store, &ws, 1).await;
+    let e = Entity::Assets;
+    let t0 = time::now();
+    let r1 = record_write(&conn.id, e, "a1", json!({"name": "Pump"}));
+    let r2 = record_write(&conn.id, e, "a2", json!({"name": "Fan"}));
+
+    let run = store
+        .start_sync_run(run_input(&conn, e, SyncMode::Initial))
+        .await
+        .unwrap();
+    store
+        .apply_page(page_write(
+            &conn,
+            e,
+            Some(&run.id),
+            vec![r1.clone()],
+            &[],
+            t0,
+        ))
+        .await
+        .unwrap();
+    let finished = store
+        .finish_sync_run(&run.id, run_end(RunStatus::Completed, Some("c1"), None, t0))
+        .await
+        .unwrap();
+    let events_before = events_after_creation(&store, &ws.id, 10).await;
+    assert_err!(
+        store
+            .apply_page(page_write(
+                &conn,
+                e,
+                Some(&run.id),
+                vec![r2.clone()],
+                &["a1"],
+                t0
+            ))
+            .await,
+        StoreError::RunNotRunning
+    );
+    assert_eq!(store.get_sync_run(&run.id).await.unwrap(), Some(finished));
+    assert_eq!(
+        store.get_record(&ws.id, &conn.id, e, &r2.id).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .get_record(&ws.id, &conn.id, e, &r1.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .deleted_at,
+        None
+    );
+    assert_eq!(
+        events_after_creation(&store, &ws.id, 10).await,
+        events_before
+    );
+
+    // A run interrupted by a disconnect.
+    let run2 = store
+        .start_sync_run(run_input(&conn, e, SyncMode::Incremental))
+        .await
+        .unwrap();
+    store
+        .disconnect_connection(&ws.id, &conn.id, disconnected_event(&ws.id, &conn.id), t0)
+        .await
+        .unwrap();
+    let cancelled = store.get_sync_run(&run2.id).await.unwrap().unwrap();
+    assert_eq!(cancelled.status, RunStatus::Cancelled);
+    let events_before = events_after_creation(&store, &ws.id, 10).await;
+    let mut page = page_write(&conn, e, Some(&run2.id), vec![r2.clone()], &["a1"], t0);
+    page.checkpoint = Some("p9".into());
+    assert_err!(store.apply_page(page).await, StoreError::RunNotRunning);
+    assert_err!(
+        store
+            .apply_page(page_write(&conn, e, None, vec![r2.clone()], &["a1"], t0))
+            .await,
+        StoreError::Disconnected
+    );
+    assert_eq!(store.get_sync_run(&run2.id).await.unwrap(), Some(cancelled));
+    assert_eq!(
+        store.get_record(&ws.id, &conn.id, e, &r2.id).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .get_record(&ws.id, &conn.id, e, &r1.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .deleted_at,
+        None
+    );
+    assert_eq!(
+        events_after_creation(&store, &ws.id, 10).await,
+        events_before
+    );
+
+    let (live, _) = connection(&store, &ws, 1).await;
+    let mut ghost = page_write(&live, e, None, vec![], &[], t0);
+    ghost.connection_id = new_id(prefix::CONNECTION);
+    assert_err!(store.apply_page(ghost).await, StoreError::NotFound);
+}
+
+/// Each page adds its counts to the run, counts one page and replaces the checkpoint; writes
+/// through the API (no run) leave the run alone.
+pub async fn sync_run_counters_and_checkpoint_accumulate(store: Arc<dyn Store>) {
+    let ws = workspace(&store, 10).await;
+    let (conn, _) = connection(&store, &ws, 1).await;
+    let e = Entity::InventoryItems;
+    let mut input = run_input(&conn, e, SyncMode::Full);
+    input.cursor_from = Some("c0".into());
+    let run = store.start_sync_run(input.clone()).await.unwrap();
+    assert_eq!(
+        run,
+        SyncRun {
+            id: input.id.clone(),
+            workspace_id: ws.id.clone(),
+            connection_id: conn.id.clone(),
+            entity: e,
+            mode: SyncMode::Full,
+            status: RunStatus::Running,
+            cursor_from: Some("c0".into()),
+            checkpoint: None,
+            pages: 0,
+            created: 0,
+            updated: 0,
+            deleted: 0,
+            unchanged: 0,
+            error: None,
+            started_at: input.started_at,
+            finished_at: None,
+        }
+    );
+    let t0 = time::now();
+    let w: Vec<RecordWrite> = (0..4)
+        .map(|i| {
+            record_write(
+                &conn.id,
+                e,
+                &format!("i{i}"),
+                json!({"name": format!("Part {i}")}),
+            )
+        })
+        .collect();
+    let mut p1 = page_write(&conn, e, Some(&run.id), w[..3].to_vec(), &[], t0);
+    p1.checkpoint = Some("p1".into());
+    store.apply_page(p1).await.unwrap();
+    let after1 = store.get_sync_run(&run.id).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            after1.pages,
+            after1.created,
+            after1.updated,
+            after1.deleted,
+            after1.unchanged
+        ),
+        (1, 3, 0, 0, 0)
+    );
+    assert_eq!(after1.checkpoint.as_deref(), Some("p1"));
+
+    let mut changed = w[1].clone();
+    changed.data = json!({"name": "Part 1b"});
+    rehash(&mut changed);
+    let mut p2 = page_write(
+        &conn,
+        e,
+        Some(&run.id),
+        vec![w[0].clone(), changed, w[3].clone()],
+        &["i2"],
+        t0 + Duration::seconds(1),
+    );
+    p2.checkpoint = Some("p2".into());
+    store.apply_page(p2).await.unwrap();
+    // A write through the API is not part of the run.
+    let api = record_write(&conn.id, e, "api", json!({"name": "Made by API"}));
+    store
+        .apply_page(page_write(&conn, e, None, vec![api], &[], t0))
+        .await
+        .unwrap();
+    let after2 = store.get_sync_run(&run.id).await.unwrap().unwrap();
+    assert_eq!(
+        after2,
+        SyncRun {
+            checkpoint: Some("p2".into()),
+            pages: 2,
+            created: 4,
+            updated: 1,
+            deleted: 1,
+            unchanged: 1,
+            ..run.clone()
+        }
+    );
+    // An empty page still counts and moves the checkpoint.
+    let mut p3 = page_write(&conn, e, Some(&run.id), vec![], &[], t0);
+    p3.checkpoint = Some("p3".into());
+    assert_eq!(store.apply_page(p3).await.unwrap(), PageOutcome::default());
+    let after3 = store.get_sync_run(&run.id).await.unwrap().unwrap();
+    assert_eq!(
+        (after3.pages, after3.checkpoint.as_deref()),
+        (3, Some("p3"))
+    );
+    let listed = store
+        .list_sync_runs(&ws.id, &conn.id, &PageRequest::first(10))
+        .await
+        .unwrap();
+    assert_eq!(listed.items, vec![after3]);
+}
+
+/// Starting while a run of the entity is running returns that run (to resume from its
+/// checkpoint), even under concurrent starts; other entities get their own; a finished run
+/// makes room for a new one; a disconnected connection starts nothing.
+pub async fn start_sync_run_resumes_the_running_run(store: Arc<dyn Store>) {
+    let ws = workspace(&store, 10).await;
+    let (conn, _) = connection(&store, &ws, 1).await;
+    let first = store
+        .start_sync_run(run_input(&conn, Entity::Assets, SyncMode::Initial))
+        .await
+        .unwrap();
+    let mut p = page_write(
+        &conn,
+        Entity::Assets,
+        Some(&first.id),
+        vec![],
+        &[],
+        time::now(),
+    );
+    p.checkpoint = Some("page-2".into());
+    store.apply_page(p).await.unwrap();
+
+    let retry = run_input(&conn, Entity::Assets, SyncMode::Incremental);
+    let resumed = store.start_sync_run(retry.clone()).await.unwrap();
+    assert_eq!(resumed.id, first.id);
+    assert_eq!(resumed.mode, SyncMode::Initial);
+    assert_eq!(resumed.checkpoint.as_deref(), Some("page-2"));
+    assert_eq!(resumed.pages, 1);
+    assert_eq!(store.get_sync_run(&retry.id).await.unwrap(), None);
+
+    let locations = store
+        .start_sync_run(run_input(&conn, Entity::Locations, SyncMode::Initial))
+        .await
+        .unwrap();
+    assert_ne!(locations.id, first.id);
+
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let store = store.clone();
+        let input = run_input(&conn, Entity::Vendors, SyncMode::Initial);
+        tasks.push(tokio::spawn(async move {
+            store.start_sync_run(input).await.unwrap().id
+        }));
+    }
+    let mut vendor_ids = HashSet::new();
+    for t in tasks {
+        vendor_ids.insert(t.await.unwrap());
+    }
+    assert_eq!(vendor_ids.len(), 1, "never two running runs");
+    let all = all_runs(&store, &ws.id, &conn.id, 2).await;
+    assert_eq!(all.len(), 3);
+
+    store
+        .finish_sync_run(
+            &first.id,
+            run_end(RunStatus::Completed, Some("c1"), None, time::now()),
+        )
+        .await
+        .unwrap();
+    let next = store
+        .start_sync_run(run_input(&conn, Entity::Assets, SyncMode::Incremental))
+        .await
+        .unwrap();
+    assert_ne!(next.id, first.id);
+    assert_eq!(
+        (next.status, next.pages, next.checkpoint),
+        (RunStatus::Running, 0, None)
+    );
+    let runs = all_runs(&store, &ws.id, &conn.id, 2).await;
+    assert_eq!(runs.len(), 4);
+    assert_eq!(runs[0].id, next.id, "newest first");
+
+    store
+        .disconnect_connection(
+            &ws.id,
+            &conn.id,
+            disconnected_event(&ws.id, &conn.id),
+            time::now(),
+        )
+        .await
+        .unwrap();
+    assert_err!(
+        store
+            .start_sync_run(run_input(&conn, Entity::Assets, SyncMode::Full))
+            .await,
+        StoreError::Disconnected
+    );
+    assert_eq!(all_runs(&store, &ws.id, &conn.id, 10).await.len(), 4);
+    let mut ghost = run_input(&conn, Entity::Assets, SyncMode::Full);
+    ghost.connection_id = new_id(prefix::CONNECTION);
+    assert_err!(store.start_sync_run(ghost).await, StoreError::NotFound);
+}
+
+/// Finishing records the outcome on the run and the entity's state (the cursor only on
+/// success), stamps the connection's `last_sync_at` on success, writes the event, and refuses
+/// a second finish.
+pub async fn finish_sync_run_updates_state_and_refuses_a_second_finish(store: Arc<dyn Store>) {
+    let ws = workspace(&store, 10).await;
+    let (conn, _) = connection(&store, &ws, 1).await;
+    let e = Entity::WorkOrders;
+    let r1 = store
+        .start_sync_run(run_input(&conn, e, SyncMode::Initial))
+        .await
+        .unwrap();
+    let t1 = time::now() + Duration::seconds(1);
+    let failed_ev = event_for(&ws.id, &conn.id, "sync.failed");
+    let mut end = run_end(
+        RunStatus::Failed,
+        Some("ignored"),
+        Some(failed_ev.clone()),
+        t1,
+    );
+    end.error = Some("upstream 500".into());
+    let failed = store.finish_sync_run(&r1.id, end).await.unwrap();
+    assert_eq!(
+        failed,
+        SyncRun {
+            status: RunStatus::Failed,
+            error: Some("upstream 500".into()),
+            finished_at: Some(t1),
+            ..r1.clone()
+        }
+    );
+    assert_eq!(
+        store.get_sync_run(&r1.id).await.unwrap(),
+        Some(failed.clone())
+    );
+    let state_after_failure = SyncState {
+        connection_id: conn.id.clone(),
+        entity: e,
+        cursor: None,
+        last_success_at: None,
+        last_run_at: Some(t1),
+        next_run_at: None,
+        last_status: Some(RunStatus::Failed),
+        error: Some("upstream 500".into()),
+        paused: false,
+        record_count: 0,
+        running_run_id: None,
+    };
+    assert_eq!(
+        store.sync_states(&conn.id).await.unwrap(),
+        vec![state_after_failure.clone()]
+    );
+    assert_eq!(
+        store
+            .get_connection(&ws.id, &conn.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_sync_at,
+        None
+    );
+    assert_eq!(
+        events_after_creation(&store, &ws.id, 10).await,
+        vec![failed_ev.clone()]
+    );
+
+    // A second finish is refused and changes nothing.
+    let completed_ev = event_for(&ws.id, &conn.id, "sync.completed");
+    assert_err!(
+        store
+            .finish_sync_run(
+                &r1.id,
+                run_end(RunStatus::Completed, Some("c1"), Some(completed_ev), t1)
+            )
+            .await,
+        StoreError::RunNotRunning
+    );
+    assert_eq!(store.get_sync_run(&r1.id).await.unwrap(), Some(failed));
+    assert_eq!(
+        store.sync_states(&conn.id).await.unwrap(),
+        vec![state_after_failure]
+    );
+    assert_eq!(
+        events_after_creation(&store, &ws.id, 10).await,
+        vec![failed_ev.clone()]
+    );
+
+    // Success: cursor, last_success_at, the connection's last_sync_at, the event.
+    let r2 = store
+        .start_sync_run(run_input(&conn, e, SyncMode::Initial))
+        .await
+        .unwrap();
+    let t2 = t1 + Duration::seconds(1);
+    let records: Vec<RecordWrite> = (0..2)
+        .map(|i| {
+            record_write(
+                &conn.id,
+                e,
+                &format!("w{i}"),
+                json!({"title": format!("WO {i}")}),
+            )
+        })
+        .collect();
+    store
+        .apply_page(page_write(&conn, e, Some(&r2.id), records, &[], t2))
+        .await
+        .unwrap();
+    let done_ev = event_for(&ws.id, &conn.id, "sync.completed");
+    let done = store
+        .finish_sync_run(
+            &r2.id,
+            run_end(
+                RunStatus::Completed,
+                Some("cur-2"),
+                Some(done_ev.clone()),
+                t2,
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (done.status, done.finished_at, done.created),
+        (RunStatus::Completed, Some(t2), 2)
+    );
+    let success_state = SyncState {
+        connection_id: conn.id.clone(),
+        entity: e,
+        cursor: Some("cur-2".into()),
+        last_success_at: Some(t2),
+        last_run_at: Some(t2),
+        next_run_at: None,
+        last_status: Some(RunStatus::Completed),
+        error: None,
+        paused: false,
+        record_count: 2,
+        running_run_id: None,
+    };
+    assert_eq!(
+        store.sync_states(&conn.id).await.unwrap(),
+        vec![success_state.clone()]
+    );
+    assert_eq!(
+        store
+            .get_connection(&ws.id, &conn.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_sync_at,
+        Some(t2)
+    );
+    let filter = EventFilter {
+        event_type: Some("sync.*".into()),
+        ..EventFilter::default()
+    };
+    assert_eq!(
+        all_events(&store, &ws.id, &filter, 10).await,
+        vec![failed_ev, done_ev]
+    );
+
+    // A later failure keeps the cursor and the last success.
+    let r3 = store
+        .start_sync_run(run_input(&conn, e, SyncMode::Incremental))
+        .await
+        .unwrap();
+    let t3 = t2 + Duration::seconds(1);
+    let mut end = run_end(RunStatus::Failed, Some("cur-3"), None, t3);
+    end.error = Some("timeout".into());
+    store.finish_sync_run(&r3.id, end).await.unwrap();
+    assert_eq!(
+        store.sync_states(&conn.id).await.unwrap(),
+        vec![SyncState {
+            last_run_at: Some(t3),
+            last_status: Some(RunStatus::Failed),
+            error: Some("timeout".into()),
+            ..success_state
+        }]
+    );
+    assert_eq!(
+        store
+            .get_connection(&ws.id, &conn.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_sync_at,
+        Some(t2)
+    );
+    assert_err!(
+        store
+            .finish_sync_run(
+                &new_id(RUN_PREFIX),
+                run_end(RunStatus::Completed, None, None, t3)
+            )
+            .await,
+        StoreError::NotFound
+    );
+}
+
+/// Sync state rows carry the live record count, pause flag, next run and the running run.
+pub async fn sync_states_show_counts_pause_and_running_run(store: Arc<dyn Store>) {
+    let ws = workspace(&store, 10).await;
+    let (conn, _) = connection(&store, &ws, 1).await;
+    let (other, _) = connection(&store, &ws, 1).await;
+    assert_eq!(store.sync_states(&conn.id).await.unwrap(), vec![]);
+    let blank = |entity: Entity| SyncState {
+        connection_id: conn.id.clone(),
+        entity,
+        cursor: None,
+        last_success_at: None,
+        last_run_at: None,
+        next_run_at: None,
+        last_status: None,
+        error: None,
+        paused: false,
+        record_count: 0,
+        running_run_id: None,
+    };
+
+    store
+        .set_paused(&conn.id, &[Entity::Assets, Entity::WorkOrders], true)
+        .await
+        .unwrap();
+    assert_eq!(
+        sorted_states(&store, &conn.id).await,
+        vec![
+            SyncState {
+                paused: true,
+                ..blank(Entity::Assets)
+            },
+            SyncState {
+                paused: true,
+                ..blank(Entity::WorkOrders)
+            },
+        ]
+    );
+
+    let t0 = time::now();
+    let w: Vec<RecordWrite> = (0..3)
+        .map(|i| {
+            record_write(
+                &conn.id,
+                Entity::Assets,
+                &format!("a{i}"),
+                json!({"name": i}),
+            )
+        })
+        .collect();
+    store
+        .apply_page(page_write(&conn, Entity::Assets, None, w, &[], t0))
+        .await
+        .unwrap();
+    store
+        .apply_page(page_write(&conn, Entity::Assets, None, vec![], &["a0"], t0))
+        .await
+        .unwrap();
+    // Another connection's records do not count.
+    let foreign = record_write(&other.id, Entity::Assets, "a1", json!({"name": 1}));
+    store
+        .apply_page(page_write(
+            &other,
+            Entity::Assets,
+            None,
+            vec![foreign],
+            &[],
+            t0,
+        ))
+        .await
+        .unwrap();
+    let run = store
+        .start_sync_run(run_input(&conn, Entity::Assets, SyncMode::Incremental))
+        .await
+        .unwrap();
+    let next = t0 + Duration::minutes(15);
+    store
+        .set_next_run(&conn.id, Entity::Assets, Some(next))
+        .await
+        .unwrap();
+    store
+        .set_next_run(&conn.id, Entity::Vendors, Some(next))
+        .await
+        .unwrap();
+    store
+        .set_paused(&conn.id, &[Entity::Assets], false)
+        .await
+        .unwrap();
+    assert_eq!(
+        sorted_states(&store, &conn.id).await,
+        vec![
+            SyncState {
+                record_count: 2,
+                next_run_at: Some(next),
+                running_run_id: Some(run.id.clone()),
+                ..blank(Entity::Assets)
+            },
+            SyncState {
+                paused: true,
+                ..blank(Entity::WorkOrders)
+            },
+            SyncState {
+                next_run_at: Some(next),
+                ..blank(Entity::Vendors)
+            },
+        ]
+    );
+    store
+        .set_next_run(&conn.id, Entity::Vendors, None)
+        .await
+        .unwrap();
+    let states = sorted_states(&store, &conn.id).await;
+    assert_eq!(states[2], blank(Entity::Vendors));
+
+    let other_states = store.sync_states(&other.id).await.unwrap();
+    assert!(other_states.is_empty(), "{other_states:?}");
+    let ghost = new_id(prefix::CONNECTION);
+    assert_err!(
+        store.set_paused(&ghost, &[Entity::Assets], true).await,
+        StoreError::NotFound
+    );
+    assert_err!(
+        store.set_next_run(&ghost, Entity::Assets, Some(next)).await,
+        StoreError::NotFound
+    );
+    assert!(store.sync_states(&ghost).await.unwrap().is_empty());
+}
+
+/// Ordered by (`updated_at`, `id`); `after` is exclusive; `modified_after` inclusive,
+/// `modified_before` exclusive; deleted records only on request; filters on scalar fields by
+/// text and on array fields by membership.
+pub async fn list_records_orders_filters_and_keysets(store: Arc<dyn Store>) {
+    let ws = workspace(&store, 10).await;
+    let (conn, _) = connection(&store, &ws, 1).await;
+    let (other, _) = connection(&store, &ws, 1).await;
+    let e = Entity::WorkOrders;
+    let t0 = time::now();
+    let (t1, t2, t3) = (
+        t0 + Duration::seconds(1),
+        t0 + Duration::seconds(2),
+        t0 + Duration::seconds(3),
+    );
+    let r = |id: &str, data: serde_json::Value| record_write(&conn.id, e, id, data);
+    let r1 = r(
+        "1",
+        json!({"status": "open", "priority": "high", "assignee_ids": ["usr_a", "usr_b"], "estimate": 3, "urgent": true}),
+    );
+    let r2 = r(
+        "2",
+        json!({"status": "done", "priority": "low", "assignee_ids": ["usr_b"], "estimate": 5}),
+    );
+    let r3 = r(
+        "3",
+        json!({"status": "open", "priority": null, "assignee_ids": []}),
+    );
+    let r4 = r(
+        "4",
+        json!({"status": "open", "priority": "high", "assignee_ids": ["usr_c"]}),
+    );
+    let r5 = r("5", json!({"status": "on_hold"}));
+    let r6 = r(
+        "6",
+        json!({"status": "open", "assignee_ids": ["usr_a"], "urgent": false}),
+    );
+    for (recs, t) in [
+        (vec![r1.clone(), r2.clone(), r3.clone()], t0),
+        (vec![r4.clone(), r5.clone()], t1),
+        (vec![r6.clone()], t2),
+    ] {
+        store
+            .apply_page(page_write(&conn, e, None, recs, &[], t))
+            .await
+            .unwrap();
+    }
+    store
+        .apply_page(page_write(&conn, e, None, vec![], &["5"], t3))
+        .await
+        .unwrap();
+    // Noise that must never show: another connection, another entity.
+    store
+        .apply_page(page_write(
+            &other,
+            e,
+            None,
+            vec![record_write(&other.id, e, "1", json!({"status": "open"}))],
+            &[],
+            t0,
+        ))
+        .await
+        .unwrap();
+    store
+        .apply_page(page_write(
+            &conn,
+            Entity::Assets,
+            None,
+            vec![record_write(
+                &conn.id,
+                Entity::Assets,
+                "1",
+                json!({"status": "open"}),
+            )],
+            &[],
+            t0,
+        ))
+        .await
+        .unwrap();
+
+    // Expected order: by time, then id.
+    let keyed = |w: &RecordWrite, t: Timestamp| (t, w.id.clone());
+    let mut expected = vec![
+        keyed(&r1, t0),
+        keyed(&r2, t0),
+        keyed(&r3, t0),
+        keyed(&r4, t1),
+        keyed(&r6, t2),
+    ];
+    expected.sort();
+    let ids_of = |v: &[(Timestamp, String)]| v.iter().map(|x| x.1.clone()).collect::<Vec<_>>();
+    let q = RecordQuery {
+        limit: 100,
+        ..RecordQuery::default()
+    };
+    let all = all_records(&store, &ws.id, &conn.id, e, &q, 2).await;
+    assert_eq!(record_ids(&all), ids_of(&expected));
+    assert!(all
+        .iter()
+        .all(|x| x.connection_id == conn.id && x.entity == e));
+
+    let mut with_deleted = expected.clone();
+    with_deleted.push(keyed(&r5, t3));
+    let q_del = RecordQuery {
+        include_deleted: true,
+        ..q.clone()
+    };
+    let all_del = all_records(&store, &ws.id, &conn.id, e, &q_del, 4).await;
+    assert_eq!(record_ids(&all_del), ids_of(&with_deleted));
+    assert_eq!(all_del.last().unwrap().deleted_at, Some(t3));
+
+    // `after` is exclusive on the pair.
+    let from_third = store
+        .list_records(
+            &ws.id,
+            &conn.id,
+            e,
+            &RecordQuery {
+                after: Some(expected[2].clone()),
+                ..q.clone()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(record_ids(&from_third.items), ids_of(&expected[3..]));
+    assert_eq!(from_third.next_after, None);
+
+    let window = |after: Option<Timestamp>, before: Option<Timestamp>| RecordQuery {
+        modified_after: after,
+        modified_before: before,
+        ..q.clone()
+    };
+    let list = |q: RecordQuery| {
+        let store = store.clone();
+        let (ws, conn) = (ws.id.clone(), conn.id.clone());
+        async move { record_ids(&all_records(&store, &ws, &conn, e, &q, 100).await) }
+    };
+    assert_eq!(
+        list(window(Some(t1), None)).await,
+        vec![r4.id.clone(), r6.id.clone()]
+    );
+    assert_eq!(list(window(None, Some(t1))).await, ids_of(&expected[..3]));
+    assert_eq!(list(window(Some(t1), Some(t2))).await, vec![r4.id.clone()]);
+    let deleted_since = RecordQuery {
+        include_deleted: true,
+        ..window(Some(t3), None)
+    };
+    assert_eq!(list(deleted_since).await, vec![r5.id.clone()]);
+
+    let filtered = |pairs: &[(&str, &str)]| RecordQuery {
+        filters: pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        ..q.clone()
+    };
+    let in_order = |ws: &[&RecordWrite]| {
+        expected
+            .iter()
+            .filter(|(_, id)| ws.iter().any(|w| &w.id == id))
+            .map(|x| x.1.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        list(filtered(&[("status", "open")])).await,
+        in_order(&[&r1, &r3, &r4, &r6])
+    );
+    assert_eq!(
+        list(filtered(&[("status", "open"), ("priority", "high")])).await,
+        in_order(&[&r1, &r4])
+    );
+    assert_eq!(
+        list(filtered(&[("assignee_ids", "usr_a")])).await,
+        in_order(&[&r1, &r6])
+    );
+    assert_eq!(
+        list(filtered(&[("assignee_ids", "usr_b")])).await,
+        in_order(&[&r1, &r2])
+    );
+    assert_eq!(list(filtered(&[("estimate", "3")])).await, in_order(&[&r1]));
+    assert_eq!(
+        list(filtered(&[("urgent", "true")])).await,
+        in_order(&[&r1])
+    );
+    assert_eq!(
+        list(filtered(&[("urgent", "false")])).await,
+        in_order(&[&r6])
+    );
+    assert!(list(filtered(&[("priority", "null")])).await.is_empty());
+    assert!(list(filtered(&[("assignee_ids", "usr_")])).await.is_empty());
+    assert!(list(filtered(&[("status", "OPEN")])).await.is_empty());
+    assert!(list(filtered(&[("nope", "open")])).await.is_empty());
+    let on_hold = RecordQuery {
+        include_deleted: true,
+        ..filtered(&[("status", "on_hold")])
+    };
+    assert_eq!(list(on_hold).await, vec![r5.id.clone()]);
+    // Filters and keyset together, one record a page.
+    let open_pages = all_records(
+        &store,
+        &ws.id,
+        &conn.id,
+        e,
+        &filtered(&[("status", "open")]),
+        1,
+    )
+    .await;
+    assert_eq!(record_ids(&open_pages), in_order(&[&r1, &r3, &r4, &r6]));
+}
+
+/// 2,500 records written in pages of 1,000 and read in pages of 1,000 come back each exactly
+/// once, in order; reconciliation sees every live remote id.
+pub async fn list_records_pages_2500_records_exactly_once(store: Arc<dyn Store>) {
+    let ws = workspace(&store, 10).await;
+    let (conn, _) = connection(&store, &ws, 1).await;
+    let e = Entity::Assets;
+    let t0 = time::now();
+    let all: Vec<RecordWrite> = (0..2500)
+        .map(|i| {
+            record_write(
+                &conn.id,
+                e,
+                &format!("asset-{i}"),
+                json!({"name": format!("Asset {i}"), "location_ids": [format!("loc-{}", i % 7)]}),
+            )
+        })
+        .collect();
+    let run = store
+        .start_sync_run(run_input(&conn, e, SyncMode::Initial))
+        .await
+        .unwrap();
+    // Two pages share a timestamp, so the id breaks ties across a page boundary.
+    for (i, chunk) in all.chunks(1000).enumerate() {
+        let t = if i < 2 { t0 } else { t0 + Duration::seconds(1) };
+        let out = store
+            .apply_page(page_write(&conn, e, Some(&run.id), chunk.to_vec(), &[], t))
+            .await
+            .unwrap();
+        assert_eq!(out.created as usize, chunk.len());
+    }
+    let run = store.get_sync_run(&run.id).await.unwrap().unwrap();
+    assert_eq!((run.pages, run.created), (3, 2500));
+
+    let q = RecordQuery {
+        limit: 1000,
+        ..RecordQuery::default()
+    };
+    let mut seen = Vec::new();
+    let mut sizes = Vec::new();
+    let mut query = q.clone();
+    loop {
+        let page = store
+            .list_records(&ws.id, &conn.id, e, &query)
+            .await
+            .unwrap();
+        sizes.push(page.items.len());
+        seen.extend(page.items.iter().map(|r| (r.updated_at, r.id.clone())));
+        match page.next_after {
+            Some(after) => {
+                assert_eq!(Some(&after), seen.last());
+                query.after = Some(after);
+            }
+            None => break,
+        }
+    }
+    assert_eq!(sizes, vec![1000, 1000, 500]);
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "strictly ascending");
+    let got: HashSet<String> = seen.iter().map(|x| x.1.clone()).collect();
+    let want: HashSet<String> = all.iter().map(|w| w.id.clone()).collect();
+    assert_eq!(got, want);
+
+    let live: HashSet<String> = store
+        .live_remote_ids(&conn.id, e)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
+    assert_eq!(live.len(), 2500);
+    assert!(all.iter().all(|w| live.contains(&w.remote_id)));
+    // Array membership over many records.
+    let loc3 = RecordQuery {
+        filters: vec![("location_ids".into(), "loc-3".into())],
+        ..q
+    };
+    let n = all_records(&store, &ws.id, &conn.id, e, &loc3, 1000)
+        .await
+        .len();
+    assert_eq!(n, (0..2500).filter(|i| i % 7 == 3).count());
+}
+
+// --- events ------------------------------------------------------------------------------
+
+/// Events list oldest first, filtered by exact type or `prefix.*`, connection and time, and
+/// only the workspace's own.
+pub async fn list_events_filters_and_pages_oldest_first(store: Arc<dyn Store>) {
+    let a = workspace(&store, 10).await;
+    let b = workspace(&store, 10).await;
+    // Events need no connection row; bare ids keep `connection.created` events out.
+    let (c1, c2, cb) = (
+        new_id(prefix::CONNECTION),
+        new_id(prefix::CONNECTION),
+        new_id(prefix::CONNECTION),
+    );
+    let t0 = time::now();
+    let ev = |ws: &Workspace, conn: Option<&String>, ty: &str, secs: i64| NewEvent {
+        id: new_id(prefix::EVENT),
+        workspace_id: ws.id.clone(),
+        connection_id: conn.cloned(),
+        event_type: ty.into(),
+        data: json!({"n": secs, "nested": {"ok": true}}),
+        created_at: t0 + Duration::seconds(secs),
+    };
+    let e0 = ev(&a, Some(&c1), "work_order.created", 0);
+    let e1 = ev(&a, Some(&c2), "work_order.updated", 1);
+    let e2 = ev(&a, Some(&c1), "asset.created", 2);
+    let e3 = ev(&a, Some(&c1), "work_order_line.created", 3);
+    let e4 = ev(&b, Some(&cb), "work_order.created", 4);
+    let e5 = ev(&a, None, "workspace.updated", 5);
+    let e6 = ev(&a, Some(&c1), "work_order.deleted", 6);
+    for e in [&e0, &e1, &e2, &e3, &e4, &e5, &e6] {
+        store.append_event(e.clone()).await.unwrap();
+    }
+    let f = |ty: Option<&str>, conn: Option<&str>, since: Option<i64>| EventFilter {
+        event_type: ty.map(str::to_owned),
+        connection_id: conn.map(str::to_owned),
+        since: since.map(|s| t0 + Duration::seconds(s)),
+    };
+    let list = |filter: EventFilter| {
+        let store = store.clone();
+        let ws = a.id.clone();
+        async move { all_events(&store, &ws, &filter, 2).await }
+    };
+    assert_eq!(
+        list(f(None, None, None)).await,
+        vec![
+            e0.clone(),
+            e1.clone(),
+            e2.clone(),
+            e3.clone(),
+            e5.clone(),
+            e6.clone()
+        ]
+    );
+    assert_eq!(
+        list(f(Some("work_order.updated"), None, None)).await,
+        vec![e1.clone()]
+    );
+    assert_eq!(
+        list(f(Some("work_order.*"), None, None)).await,
+        vec![e0.clone(), e1.clone(), e6.clone()]
+    );
+    assert!(list(f(Some("work_order"), None, None)).await.is_empty());
+    assert!(list(f(Some("work_order.x*"), None, None)).await.is_empty());
+    assert_eq!(
+        list(f(None, Some(&c1), None)).await,
+        vec![e0.clone(), e2.clone(), e3.clone(), e6.clone()]
+    );
+    assert_eq!(
+        list(f(Some("work_order.*"), Some(&c1), None)).await,
+        vec![e0.clone(), e6.clone()]
+    );
+    assert_eq!(
+        list(f(None, None, Some(2))).await,
+        vec![e2.clone(), e3.clone(), e5.clone(), e6.clone()]
+    );
+    assert_eq!(
+        list(f(Some("work_order.*"), Some(&c1), Some(1))).await,
+        vec![e6.clone()]
+    );
+    assert_eq!(events_after_creation(&store, &b.id, 1).await, vec![e4]);
+    assert!(list(f(None, Some(&cb), None)).await.is_empty());
+
+    // Paging from the middle.
+    let page = store
+        .list_events(
+            &a.id,
+            &EventFilter::default(),
+            &PageRequest {
+                after: Some(e2.id.clone()),
+                limit: 2,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.items, vec![e3.clone(), e5.clone()]);
+    assert_eq!(page.next_after, Some(e5.id.clone()));
+    assert_err!(store.append_event(e0).await, StoreError::Conflict(_));
+}
+
+// --- idempotency -------------------------------------------------------------------------
+
+/// The first answer for (workspace, key) is kept; keys are per workspace; old answers purge.
+pub async fn idempotent_responses_are_stored_once_and_purged(store: Arc<dyn Store>) {
+    let a = workspace(&store, 10).await;
+    let b = workspace(&store, 10).await;
+    let now = time::now();
+    let old = IdempotentResponse {
+        workspace_id: a.id.clone(),
+        key: "key-1".into(),
+        request_hash: "h1".into(),
+        status: 201,
+        body: r#"{"id":"con_1"}"#.into(),
+        created_at: now - Duration::hours(25),
+    };
+    assert!(store.put_idempotent_response(old.clone()).await.unwrap());
+    assert_eq!(
+        store.get_idempotent_response(&a.id, "key-1").await.unwrap(),
+        Some(old.clone())
+    );
+    let second = IdempotentResponse {
+        request_hash: "h2".into(),
+        status: 500,
+        body: "{}".into(),
+        created_at: now,
+        ..old.clone()
+    };
+    assert!(!store.put_idempotent_response(second).await.unwrap());
+    assert_eq!(
+        store.get_idempotent_response(&a.id, "key-1").await.unwrap(),
+        Some(old.clone())
+    );
+    let in_b = IdempotentResponse {
+        workspace_id: b.id.clone(),
+        created_at: now,
+        body: "b".into(),
+        ..old.clone()
+    };
+    assert!(store.put_idempotent_response(in_b.clone()).await.unwrap());
+    assert_eq!(
+        store.get_idempotent_response(&b.id, "key-1").await.unwrap(),
+        Some(in_b.clone())
+    );
+    let fresh = IdempotentResponse {
+        key: "key-2".into(),
+        created_at: now,
+        ..old.clone()
+    };
+    assert!(store.put_idempotent_response(fresh.clone()).await.unwrap());
+    assert_eq!(
+        store.get_idempotent_response(&a.id, "key-3").await.unwrap(),
+        None
+    );
+
+    assert_eq!(
+        store
+            .purge_idempotent_responses(now - Duration::hours(24))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store.get_idempotent_response(&a.id, "key-1").await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.get_idempotent_response(&a.id, "key-2").await.unwrap(),
+        Some(fresh)
+    );
+    assert_eq!(
+        store.get_idempotent_response(&b.id, "key-1").await.unwrap(),
+        Some(in_b)
+    );
+    // The key is free again once purged.
+    assert!(store.put_idempotent_response(old).await.unwrap());
+}
+
+/// Records, events and sync runs of one workspace are invisible to another, and a page or
+/// run naming another workspace's connection is refused without writing.
+pub async fn synced_data_is_isolated_between_workspaces(store: Arc<dyn Store>) {
+    let a = workspace(&store, 10).await;
+    let b = workspace(&store, 10).await;
+    let (conn, _) = connection(&store, &a, 1).await;
+    let e = Entity::Vendors;
+    let t0 = time::now();
+    let run = store
+        .start_sync_run(run_input(&conn, e, SyncMode::Initial))
+        .await
+        .unwrap();
+    let w = record_write(&conn.id, e, "v1", json!({"name": "Acme Parts"}));
+    store
+        .apply_page(page_write(
+            &conn,
+            e,
+            Some(&run.id),
+            vec![w.clone()],
+            &[],
+            t0,
+        ))
+        .await
+        .unwrap();
+    let q = RecordQuery {
+        limit: 10,
+        include_deleted: true,
+        ..RecordQuery::default()
+    };
+
+    assert_eq!(
+        store.get_record(&b.id, &conn.id, e, &w.id).await.unwrap(),
+        None
+    );
+    assert!(store
+        .list_records(&b.id, &conn.id, e, &q)
+        .await
+        .unwrap()
+        .items
+        .is_empty());
+    assert!(events_after_creation(&store, &b.id, 10).await.is_empty());
+    let filter = EventFilter {
+        connection_id: Some(conn.id.clone()),
+        ..EventFilter::default()
+    };
+    assert!(all_events(&store, &b.id, &filter, 10).await.is_empty());
+    assert!(all_runs(&store, &b.id, &conn.id, 10).await.is_empty());
+
+    let mut foreign = page_write(
+        &conn,
+        e,
+        None,
+        vec![record_write(&conn.id, e, "v2", json!({}))],
+        &["v1"],
+        t0,
+    );
+    foreign.workspace_id = b.id.clone();
+    assert_err!(store.apply_page(foreign).await, StoreError::NotFound);
+    let mut foreign_run = run_input(&conn, Entity::Assets, SyncMode::Initial);
+    foreign_run.workspace_id = b.id.clone();
+    assert_err!(
+        store.start_sync_run(foreign_run.clone()).await,
+        StoreError::NotFound
+    );
+    assert_eq!(store.get_sync_run(&foreign_run.id).await.unwrap(), None);
+
+    // A's data is intact.
+    let mine = store.list_records(&a.id, &conn.id, e, &q).await.unwrap();
+    assert_eq!(record_ids(&mine.items), vec![w.id.clone()]);
+    assert_eq!(mine.items[0].deleted_at, None);
+    assert_eq!(events_after_creation(&store, &a.id, 10).await.len(), 1);
+    assert_eq!(all_runs(&store, &a.id, &conn.id, 10).await.len(), 1);
+}
+
 // --- helpers -----------------------------------------------------------------------------
 
 /// A new workspace input with a random key hash and data key.
@@ -1912,7 +3823,7 @@ async fn connection(
     let input = connection_input(ws, "maintainx", credits);
     let token = token_input(&input.id, &ws.id, input.created_at);
     (
-        store.create_connection(input, token.clone()).await.unwrap(),
+        create_conn(store, input, token.clone()).await.unwrap(),
         token,
     )
 }
@@ -1927,7 +3838,7 @@ async fn connection_with_status(
         ..connection_input(ws, "maintainx", 1)
     };
     let token = token_input(&input.id, &ws.id, input.created_at);
-    store.create_connection(input, token).await.unwrap()
+    create_conn(store, input, token).await.unwrap()
 }
 
 /// What a freshly created connection must read back as.
@@ -1963,6 +3874,253 @@ fn expected_token(input: &NewToken, revoked_at: Option<Timestamp>) -> TokenRecor
         revoked_at,
         created_at: input.created_at,
     }
+}
+
+/// Creates a connection with its `connection.created` event, as the API does.
+async fn create_conn(
+    store: &Arc<dyn Store>,
+    new: NewConnection,
+    token: NewToken,
+) -> Result<Connection, StoreError> {
+    let event = created_event(&new);
+    store.create_connection(new, token, event).await
+}
+
+fn created_event(new: &NewConnection) -> NewEvent {
+    event_for(&new.workspace_id, &new.id, "connection.created")
+}
+
+fn event_for(workspace_id: &str, connection_id: &str, event_type: &str) -> NewEvent {
+    NewEvent {
+        id: new_id(prefix::EVENT),
+        workspace_id: workspace_id.to_owned(),
+        connection_id: Some(connection_id.to_owned()),
+        event_type: event_type.to_owned(),
+        data: json!({"connection_id": connection_id}),
+        created_at: time::now(),
+    }
+}
+
+fn disconnected_event(workspace_id: &str, connection_id: &str) -> NewEvent {
+    event_for(workspace_id, connection_id, "connection.disconnected")
+}
+
+fn reauthorized_event(workspace_id: &str, connection_id: &str) -> NewEvent {
+    event_for(workspace_id, connection_id, "connection.reauthorized")
+}
+
+/// A record as a connector would hand it over: stable id and content hash computed the way
+/// the sync engine does.
+fn record_write(
+    connection_id: &str,
+    entity: Entity,
+    remote_id: &str,
+    data: serde_json::Value,
+) -> RecordWrite {
+    let mut w = RecordWrite {
+        id: record_id(connection_id, entity, remote_id),
+        remote_id: remote_id.to_owned(),
+        data,
+        custom_fields: json!({}),
+        remote_data: json!({"raw": remote_id}),
+        display_name: Some(format!("Record {remote_id}")),
+        remote_created_at: None,
+        remote_updated_at: None,
+        content_hash: String::new(),
+    };
+    rehash(&mut w);
+    w
+}
+
+fn rehash(w: &mut RecordWrite) {
+    w.content_hash = content_hash(&w.data, &w.custom_fields, w.remote_updated_at.as_ref());
+}
+
+fn page_write(
+    conn: &Connection,
+    entity: Entity,
+    run_id: Option<&str>,
+    records: Vec<RecordWrite>,
+    deleted: &[&str],
+    now: Timestamp,
+) -> PageWrite {
+    PageWrite {
+        workspace_id: conn.workspace_id.clone(),
+        connection_id: conn.id.clone(),
+        entity,
+        run_id: run_id.map(str::to_owned),
+        records,
+        deleted_remote_ids: deleted.iter().map(|s| (*s).to_owned()).collect(),
+        checkpoint: None,
+        now,
+    }
+}
+
+/// How reads and events show a stored record (without `remote_data`).
+fn record_view(r: &StoredRecord) -> serde_json::Value {
+    record_json(&RecordParts {
+        id: &r.id,
+        remote_id: &r.remote_id,
+        data: &r.data,
+        custom_fields: &r.custom_fields,
+        display_name: r.display_name.as_deref(),
+        remote_created_at: r.remote_created_at,
+        remote_updated_at: r.remote_updated_at,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+        deleted_at: r.deleted_at,
+        remote_data: None,
+    })
+}
+
+fn record_ids(items: &[StoredRecord]) -> Vec<String> {
+    items.iter().map(|r| r.id.clone()).collect()
+}
+
+fn types(events: &[Event]) -> Vec<&str> {
+    events.iter().map(|e| e.event_type.as_str()).collect()
+}
+
+/// Sync run ids are `run_…` (millwright_core::ids::prefix has no constant for them yet).
+const RUN_PREFIX: &str = "run";
+
+fn run_input(conn: &Connection, entity: Entity, mode: SyncMode) -> NewSyncRun {
+    NewSyncRun {
+        id: new_id(RUN_PREFIX),
+        workspace_id: conn.workspace_id.clone(),
+        connection_id: conn.id.clone(),
+        entity,
+        mode,
+        cursor_from: None,
+        started_at: time::now(),
+    }
+}
+
+fn run_end(
+    status: RunStatus,
+    new_cursor: Option<&str>,
+    event: Option<NewEvent>,
+    now: Timestamp,
+) -> RunEnd {
+    RunEnd {
+        status,
+        error: None,
+        new_cursor: new_cursor.map(str::to_owned),
+        event,
+        now,
+    }
+}
+
+/// Every event of the workspace but the `connection.created` of its connections, oldest first.
+async fn events_after_creation(
+    store: &Arc<dyn Store>,
+    workspace_id: &str,
+    size: u32,
+) -> Vec<Event> {
+    all_events(store, workspace_id, &EventFilter::default(), size)
+        .await
+        .into_iter()
+        .filter(|e| e.event_type != "connection.created")
+        .collect()
+}
+
+/// Pages through a workspace's events, checking the page contract, oldest first.
+async fn all_events(
+    store: &Arc<dyn Store>,
+    workspace_id: &str,
+    filter: &EventFilter,
+    size: u32,
+) -> Vec<Event> {
+    let mut out: Vec<Event> = Vec::new();
+    let mut page = PageRequest::first(size);
+    loop {
+        let p = store
+            .list_events(workspace_id, filter, &page)
+            .await
+            .unwrap();
+        assert!(p.items.len() <= size as usize, "page longer than its limit");
+        assert!(p.items.iter().all(|e| e.workspace_id == workspace_id));
+        out.extend(p.items);
+        assert!(out.windows(2).all(|w| w[0].id < w[1].id), "oldest first");
+        match p.next_after {
+            Some(after) => {
+                assert_eq!(Some(&after), out.last().map(|e| &e.id));
+                page.after = Some(after);
+            }
+            None => return out,
+        }
+    }
+}
+
+/// Pages through a connection's sync runs, newest first.
+async fn all_runs(
+    store: &Arc<dyn Store>,
+    workspace_id: &str,
+    connection_id: &str,
+    size: u32,
+) -> Vec<SyncRun> {
+    let mut out: Vec<SyncRun> = Vec::new();
+    let mut page = PageRequest::first(size);
+    loop {
+        let p = store
+            .list_sync_runs(workspace_id, connection_id, &page)
+            .await
+            .unwrap();
+        assert!(p.items.len() <= size as usize, "page longer than its limit");
+        out.extend(p.items);
+        assert!(out.windows(2).all(|w| w[0].id > w[1].id), "newest first");
+        match p.next_after {
+            Some(after) => {
+                assert_eq!(Some(&after), out.last().map(|r| &r.id));
+                page.after = Some(after);
+            }
+            None => return out,
+        }
+    }
+}
+
+/// Pages through a record list, checking the keyset contract.
+async fn all_records(
+    store: &Arc<dyn Store>,
+    workspace_id: &str,
+    connection_id: &str,
+    entity: Entity,
+    query: &RecordQuery,
+    size: u32,
+) -> Vec<StoredRecord> {
+    let mut out: Vec<StoredRecord> = Vec::new();
+    let mut q = RecordQuery {
+        limit: size,
+        after: None,
+        ..query.clone()
+    };
+    loop {
+        let p = store
+            .list_records(workspace_id, connection_id, entity, &q)
+            .await
+            .unwrap();
+        assert!(p.items.len() <= size as usize, "page longer than its limit");
+        out.extend(p.items);
+        assert!(
+            out.windows(2)
+                .all(|w| (w[0].updated_at, &w[0].id) < (w[1].updated_at, &w[1].id)),
+            "ascending by (updated_at, id)"
+        );
+        match p.next_after {
+            Some(after) => {
+                let last = out.last().unwrap();
+                assert_eq!(after, (last.updated_at, last.id.clone()));
+                q.after = Some(after);
+            }
+            None => return out,
+        }
+    }
+}
+
+async fn sorted_states(store: &Arc<dyn Store>, connection_id: &str) -> Vec<SyncState> {
+    let mut states = store.sync_states(connection_id).await.unwrap();
+    states.sort_by_key(|s| s.entity);
+    states
 }
 
 fn job(kind: &str, run_at: Timestamp) -> NewJob {

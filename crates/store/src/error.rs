@@ -18,6 +18,9 @@ pub enum StoreError {
     Disconnected,
     #[error("the connection is not disconnected")]
     NotDisconnected,
+    /// A sync run was cancelled or finished while a page was being written.
+    #[error("the sync run is no longer running")]
+    RunNotRunning,
     /// The database is unreachable or answered with an error.
     #[error("database error: {0}")]
     Backend(String),

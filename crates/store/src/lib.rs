@@ -9,13 +9,15 @@
 
 pub mod conformance;
 mod error;
+mod records;
 mod types;
 
 pub use error::StoreError;
+pub use records::*;
 pub use types::*;
 
 use async_trait::async_trait;
-use millwright_core::{credits::CreditUsage, time::Timestamp};
+use millwright_core::{credits::CreditUsage, status::ConnectionStatus, time::Timestamp, Entity};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -40,11 +42,13 @@ pub trait Store: Send + Sync + 'static {
     // --- connections ----------------------------------------------------------------------
     /// Inserts the connection and its first token in one transaction, after checking under a
     /// per-workspace lock that `new.credits` fits in the pool
-    /// ([`StoreError::InsufficientCredits`] otherwise, with nothing written).
+    /// ([`StoreError::InsufficientCredits`] otherwise, with nothing written). `event`
+    /// (`connection.created`) is appended in the same transaction.
     async fn create_connection(
         &self,
         new: NewConnection,
         token: NewToken,
+        event: NewEvent,
     ) -> StoreResult<Connection>;
     async fn get_connection(&self, workspace_id: &str, id: &str)
         -> StoreResult<Option<Connection>>;
@@ -63,12 +67,15 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
     ) -> StoreResult<Connection>;
     /// Replaces the sealed credentials (reauthorization). A connection that required
-    /// reauthorization returns to `active`. [`StoreError::Disconnected`] when disconnected.
+    /// reauthorization returns to `active` and `reauthorized` (`connection.reauthorized`) is
+    /// appended; otherwise the status and events are untouched. [`StoreError::Disconnected`]
+    /// when disconnected.
     async fn replace_credentials(
         &self,
         workspace_id: &str,
         id: &str,
         sealed_credentials: Vec<u8>,
+        reauthorized: NewEvent,
         now: Timestamp,
     ) -> StoreResult<Connection>;
     /// Revokes every live token of the connection and inserts `token`, atomically.
@@ -79,13 +86,15 @@ pub trait Store: Send + Sync + 'static {
         connection_id: &str,
         token: NewToken,
     ) -> StoreResult<TokenRecord>;
-    /// Marks the connection disconnected, revokes its tokens, returns its credits to the pool
-    /// and cancels its queued and running jobs, in one transaction. Idempotent: a second call
-    /// changes nothing and reports `changed: false`.
+    /// Marks the connection disconnected, revokes its tokens, returns its credits to the pool,
+    /// cancels its queued and running jobs, marks its running sync runs `cancelled`, and appends
+    /// `event` (`connection.disconnected`), in one transaction. Idempotent: a second call changes
+    /// nothing (no event either) and reports `changed: false`.
     async fn disconnect_connection(
         &self,
         workspace_id: &str,
         id: &str,
+        event: NewEvent,
         now: Timestamp,
     ) -> StoreResult<Disconnected>;
     /// Deletes the synced records of a disconnected connection ([`StoreError::NotDisconnected`]
@@ -97,6 +106,29 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
     ) -> StoreResult<u64>;
     async fn credit_usage(&self, workspace_id: &str) -> StoreResult<CreditUsage>;
+
+    /// Moves the connection to `to` only if its status is one of `from`, appending `event` in the
+    /// same transaction; returns the updated connection, or `None` when the status was not in
+    /// `from` (so each transition, and its event, happens once).
+    async fn transition_connection(
+        &self,
+        connection_id: &str,
+        from: &[ConnectionStatus],
+        to: ConnectionStatus,
+        event: Option<NewEvent>,
+        now: Timestamp,
+    ) -> StoreResult<Option<Connection>>;
+    /// Every connection not disconnected, across workspaces (for the scheduler).
+    async fn live_connections(&self) -> StoreResult<Vec<Connection>>;
+    /// Replaces sync settings and/or field mappings (JSON objects).
+    async fn update_connection_settings(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        sync_settings: Option<serde_json::Value>,
+        field_mappings: Option<serde_json::Value>,
+        now: Timestamp,
+    ) -> StoreResult<Connection>;
 
     // --- tokens ---------------------------------------------------------------------------
     /// The token with this hash and the status of its connection, whether or not revoked.
@@ -127,6 +159,101 @@ pub trait Store: Send + Sync + 'static {
         error: &str,
     ) -> StoreResult<bool>;
     async fn get_job(&self, id: &str) -> StoreResult<Option<Job>>;
+
+    /// Cancels queued jobs of a connection whose kind is in `kinds` (e.g. on pause).
+    async fn cancel_queued_jobs(
+        &self,
+        connection_id: &str,
+        kinds: &[&str],
+        now: Timestamp,
+    ) -> StoreResult<u64>;
+
+    // --- synced records -------------------------------------------------------------------
+    /// Writes one page in one transaction: upserts `records` by (connection, entity, remote id)
+    /// — a record whose `content_hash` is unchanged is not written — sets `deleted_at` on live
+    /// records whose remote id is in `deleted_remote_ids`, and appends one event per created,
+    /// updated and deleted record (`<entity>.created|updated|deleted`, data = the record as
+    /// [`millwright_core::record::record_json`] shows it, without `remote_data`). With a
+    /// `run_id`, adds the counts to the run, increments its pages and stores its checkpoint.
+    /// Refused with [`StoreError::Disconnected`] when the connection is disconnected, and with
+    /// [`StoreError::RunNotRunning`] when the run is no longer running, writing nothing.
+    async fn apply_page(&self, page: PageWrite) -> StoreResult<PageOutcome>;
+    async fn get_record(
+        &self,
+        workspace_id: &str,
+        connection_id: &str,
+        entity: Entity,
+        id: &str,
+    ) -> StoreResult<Option<StoredRecord>>;
+    async fn list_records(
+        &self,
+        workspace_id: &str,
+        connection_id: &str,
+        entity: Entity,
+        query: &RecordQuery,
+    ) -> StoreResult<RecordPage>;
+    /// Remote ids of the live (not deleted) records of an entity, for deletion reconciliation.
+    async fn live_remote_ids(
+        &self,
+        connection_id: &str,
+        entity: Entity,
+    ) -> StoreResult<Vec<String>>;
+
+    // --- events ---------------------------------------------------------------------------
+    async fn append_event(&self, event: NewEvent) -> StoreResult<()>;
+    /// Oldest first (ids are time-ordered), keyset after `page.after`.
+    async fn list_events(
+        &self,
+        workspace_id: &str,
+        filter: &EventFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Event>>;
+
+    // --- sync runs and state --------------------------------------------------------------
+    /// Starts a run, or returns the run already `running` for this (connection, entity) so an
+    /// interrupted run resumes from its checkpoint (never two at once). Refused with
+    /// [`StoreError::Disconnected`] on a disconnected connection.
+    async fn start_sync_run(&self, run: NewSyncRun) -> StoreResult<SyncRun>;
+    /// Ends a running run: its status, error and `finished_at`; the entity's sync state (cursor
+    /// only on success, `last_success_at`, `last_run_at`, error); the connection's
+    /// `last_sync_at` on success; and `end.event`. Refused with [`StoreError::RunNotRunning`] if
+    /// the run already ended (e.g. cancelled by a disconnect).
+    async fn finish_sync_run(&self, run_id: &str, end: RunEnd) -> StoreResult<SyncRun>;
+    async fn get_sync_run(&self, run_id: &str) -> StoreResult<Option<SyncRun>>;
+    /// Newest first.
+    async fn list_sync_runs(
+        &self,
+        workspace_id: &str,
+        connection_id: &str,
+        page: &PageRequest,
+    ) -> StoreResult<Page<SyncRun>>;
+    /// One row per entity that has state; entities never synced have none.
+    async fn sync_states(&self, connection_id: &str) -> StoreResult<Vec<SyncState>>;
+    /// Records when the scheduler plans the entity's next run.
+    async fn set_next_run(
+        &self,
+        connection_id: &str,
+        entity: Entity,
+        next_run_at: Option<Timestamp>,
+    ) -> StoreResult<()>;
+    /// Pauses or resumes every entity of a connection (state rows are created as needed).
+    async fn set_paused(
+        &self,
+        connection_id: &str,
+        entities: &[Entity],
+        paused: bool,
+    ) -> StoreResult<()>;
+
+    // --- idempotency ----------------------------------------------------------------------
+    async fn get_idempotent_response(
+        &self,
+        workspace_id: &str,
+        key: &str,
+    ) -> StoreResult<Option<IdempotentResponse>>;
+    /// Stores the answer unless one exists for (workspace, key); returns whether it was stored.
+    async fn put_idempotent_response(&self, response: IdempotentResponse) -> StoreResult<bool>;
+    /// Deletes answers older than `before`.
+    async fn purge_idempotent_responses(&self, before: Timestamp) -> StoreResult<u64>;
 
     // --- request logs ---------------------------------------------------------------------
     async fn insert_request_logs(&self, logs: &[RequestLog]) -> StoreResult<()>;

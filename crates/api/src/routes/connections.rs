@@ -16,7 +16,7 @@ use millwright_core::{
     time,
 };
 use millwright_store::{
-    Connection, ConnectionFilter, ConnectionPatch, NewConnection, NewToken, Workspace,
+    Connection, ConnectionFilter, ConnectionPatch, NewConnection, NewEvent, NewToken, Workspace,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -133,6 +133,15 @@ pub async fn create(
         expires_at: None,
         created_at: now,
     };
+    let created = NewEvent::connection(
+        "created",
+        &ws.id,
+        &id,
+        descriptor.id,
+        body.name.trim(),
+        ConnectionStatus::Pending,
+        now,
+    );
     let connection = state
         .store
         .create_connection(
@@ -152,8 +161,11 @@ pub async fn create(
                 created_at: now,
             },
             token,
+            created,
         )
         .await?;
+    // The initial sync of every entity starts now, in the background.
+    millwright_sync::trigger(state.store.as_ref(), &connection, &[], false).await?;
     Ok((
         StatusCode::CREATED,
         Json(ConnectionWithToken {
@@ -172,14 +184,14 @@ fn seal_credentials(
     let plain = serde_json::to_vec(c).map_err(|e| ApiError::Internal(e.to_string()))?;
     state
         .keyring
-        .seal(ws, connection_id, &plain)
+        .seal(&ws.id, &ws.wrapped_data_key, connection_id, &plain)
         .map_err(|e| ApiError::Internal(format!("cannot seal credentials: {e}")))
 }
 
 fn open_credentials(state: &AppState, ws: &Workspace, c: &Connection) -> ApiResult<Credentials> {
     let plain = state
         .keyring
-        .open(ws, &c.id, &c.sealed_credentials)
+        .open(&ws.id, &ws.wrapped_data_key, &c.id, &c.sealed_credentials)
         .map_err(|e| ApiError::Internal(format!("cannot open credentials of {}: {e}", c.id)))?;
     serde_json::from_slice(&plain).map_err(|e| ApiError::Internal(e.to_string()))
 }
@@ -264,6 +276,26 @@ pub struct PatchConnection {
     /// Merged into the metadata: a key set to null is removed.
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Value>,
+    /// Sync settings; given fields replace the stored ones.
+    pub sync: Option<SyncPatch>,
+    /// Per entity: `{"custom_fields": {"<name>": "<source path>"}, "fields": {"<unified field>":
+    /// "<source path>"}}`; replaces the stored mappings; applied from the next read on.
+    #[schema(value_type = Option<Object>)]
+    pub field_mappings: Option<Value>,
+}
+
+/// Changes to a connection's sync settings.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SyncPatch {
+    /// 1 to 1440.
+    pub frequency_minutes: Option<u32>,
+    pub history_days: Option<u32>,
+    pub entities: Option<Vec<millwright_core::Entity>>,
+    /// Per-entity frequency overrides, e.g. `{"work_orders": 5}`.
+    pub entity_frequency_minutes: Option<std::collections::BTreeMap<millwright_core::Entity, u32>>,
+    /// Pause (true) or resume (false) every scheduled sync of the connection.
+    pub paused: Option<bool>,
 }
 
 #[utoipa::path(
@@ -302,15 +334,112 @@ pub async fn patch(
             Some(Value::Object(merged))
         }
     };
+    let descriptor = state
+        .connectors
+        .descriptor(&current.connector)
+        .ok_or_else(|| {
+            ApiError::Internal(format!("connector {} left the catalog", current.connector))
+        })?;
+    let readable: Vec<_> = descriptor
+        .entities
+        .iter()
+        .filter(|e| e.read)
+        .map(|e| e.entity)
+        .collect();
+    let sync_settings = body.sync.as_ref().map(|patch| {
+        let mut merged = current
+            .sync_settings
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        let input = SyncInput {
+            frequency_minutes: patch.frequency_minutes.or(merged
+                .get("frequency_minutes")
+                .and_then(|v| v.as_u64())
+                .map(|v| v as u32)),
+            history_days: patch.history_days.or(merged
+                .get("history_days")
+                .and_then(|v| v.as_u64())
+                .map(|v| v as u32)),
+            entities: patch.entities.clone().or_else(|| {
+                merged
+                    .get("entities")
+                    .and_then(|v| serde_json::from_value(v.clone()).ok())
+            }),
+        };
+        let settings = validate::sync_settings(&mut p, Some(input), descriptor);
+        if let Value::Object(m) = serde_json::to_value(&settings).unwrap_or_default() {
+            merged.extend(m);
+        }
+        if let Some(overrides) = &patch.entity_frequency_minutes {
+            for (e, minutes) in overrides {
+                if !(1..=1440).contains(minutes) {
+                    p.add(
+                        format!("sync.entity_frequency_minutes.{}", e.as_str()),
+                        "must be between 1 and 1440",
+                    );
+                }
+                if !readable.contains(e) {
+                    p.add(
+                        format!("sync.entity_frequency_minutes.{}", e.as_str()),
+                        "is not an entity this connection reads",
+                    );
+                }
+            }
+            merged.insert(
+                "entity_frequency_minutes".into(),
+                serde_json::to_value(overrides).unwrap_or_default(),
+            );
+        }
+        Value::Object(merged)
+    });
+    let field_mappings = body
+        .field_mappings
+        .as_ref()
+        .map(|m| crate::field_mappings::validate(&mut p, m, &readable));
     p.into_result()?;
-    let patch = ConnectionPatch {
-        name: body.name.map(|n| n.trim().to_string()),
-        metadata,
+    if (body.sync.is_some() || body.field_mappings.is_some())
+        && current.status == ConnectionStatus::Disconnected
+    {
+        return Err(ApiError::ConnectionDisconnected);
+    }
+    let now = time::now();
+    let mut updated = if body.name.is_some() || metadata.is_some() {
+        let patch = ConnectionPatch {
+            name: body.name.map(|n| n.trim().to_string()),
+            metadata,
+        };
+        state
+            .store
+            .update_connection(&ws.id, &id, patch, now)
+            .await?
+    } else {
+        current.clone()
     };
-    let updated = state
-        .store
-        .update_connection(&ws.id, &id, patch, time::now())
-        .await?;
+    if sync_settings.is_some() || field_mappings.is_some() {
+        updated = state
+            .store
+            .update_connection_settings(&ws.id, &id, sync_settings.clone(), field_mappings, now)
+            .await?;
+    }
+    if let Some(paused) = body.sync.as_ref().and_then(|s| s.paused) {
+        let settings = millwright_sync::SyncSettings::from_json(&updated.sync_settings);
+        state
+            .store
+            .set_paused(&id, &settings.entities, paused)
+            .await?;
+        if paused {
+            state
+                .store
+                .cancel_queued_jobs(&id, &[millwright_sync::SYNC_JOB], now)
+                .await?;
+        } else {
+            millwright_sync::trigger(state.store.as_ref(), &updated, &[], false).await?;
+        }
+    } else if sync_settings.is_some() {
+        // New frequency or entities: re-plan the queued syncs.
+        millwright_sync::trigger(state.store.as_ref(), &updated, &[], false).await?;
+    }
     state.auth.invalidate_connection(&id);
     Ok(Json(updated.into()))
 }
@@ -381,9 +510,27 @@ pub async fn reauthorize(
     let sealed = seal_credentials(&state, &ws, &id, &credentials)?;
     let updated = state
         .store
-        .replace_credentials(&ws.id, &id, sealed, time::now())
+        .replace_credentials(
+            &ws.id,
+            &id,
+            sealed,
+            NewEvent::connection(
+                "reauthorized",
+                &ws.id,
+                &id,
+                &current.connector,
+                &current.name,
+                ConnectionStatus::Active,
+                time::now(),
+            ),
+            time::now(),
+        )
         .await?;
     state.auth.invalidate_connection(&id);
+    if current.status == ConnectionStatus::RequiresReauthorization {
+        // Syncs were paused while the source refused the credentials; resume them now.
+        millwright_sync::trigger(state.store.as_ref(), &updated, &[], false).await?;
+    }
     Ok(Json(updated.into()))
 }
 
@@ -464,9 +611,20 @@ pub async fn disconnect(
     WorkspaceAuth(ws): WorkspaceAuth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ConnectionView>> {
+    let current = load(&state, &ws, &id).await?;
+    let now = time::now();
+    let event = NewEvent::connection(
+        "disconnected",
+        &ws.id,
+        &id,
+        &current.connector,
+        &current.name,
+        ConnectionStatus::Disconnected,
+        now,
+    );
     let result = state
         .store
-        .disconnect_connection(&ws.id, &id, time::now())
+        .disconnect_connection(&ws.id, &id, event, now)
         .await
         .map_err(|e| match e {
             millwright_store::StoreError::NotFound => ApiError::not_found("connection"),

@@ -3,6 +3,10 @@
 pub mod catalog;
 pub mod connections;
 pub mod credits;
+pub mod entities;
+pub mod events;
 pub mod ops;
+pub mod records;
 pub mod request_logs;
+pub mod sync;
 pub mod unified;

@@ -281,6 +281,22 @@ impl<'a> Client<'a> {
             .idempotent(true);
         self.http.send(&request).await.map(|_| ())
     }
+
+    /// `DELETE /{path}/{id}`.
+    pub async fn delete(&self, resource: Resource, id: &str) -> Result<(), ConnectorError> {
+        let request = self.request(Method::DELETE, self.url(&[resource.path, id]));
+        self.http.send(&request).await.map(|_| ())
+    }
+
+    /// A caller's raw request under `/v1`, with this client's bearer key and organization.
+    pub async fn passthrough(
+        &self,
+        request: &crate::PassthroughRequest,
+    ) -> Result<crate::PassthroughResponse, ConnectorError> {
+        let url = crate::passthrough::target(&self.api, &request.path)?;
+        let auth = self.request(request.method.clone(), url.clone()).headers;
+        crate::passthrough::send(self.http, url, request, auth).await
+    }
 }
 
 /// The records of a list envelope. The key is confirmed for some resources only, so an envelope

@@ -11,7 +11,7 @@ use millwright_core::Entity;
 
 use crate::{
     catalog, http::HttpClient, ConnectionContext, Connector, ConnectorDescriptor, ConnectorError,
-    Incremental, ListRequest, RecordPage, RemoteRecord,
+    Incremental, ListRequest, PassthroughRequest, PassthroughResponse, RecordPage, RemoteRecord,
 };
 use client::{resource, Client, Resource};
 
@@ -44,7 +44,8 @@ impl MaintainX {
         match self.descriptor.operations(entity) {
             Some(ops)
                 if (operation == "create" && ops.create)
-                    || (operation == "update" && ops.update) =>
+                    || (operation == "update" && ops.update)
+                    || (operation == "delete" && ops.delete) =>
             {
                 self.readable(entity, operation)
             }
@@ -175,5 +176,41 @@ impl Connector for MaintainX {
             client.set_work_order_status(remote_id, status).await?;
         }
         mapping::to_record(entity, client.get(resource, remote_id).await?)
+    }
+
+    /// `DELETE /workorders/{id}` (204).
+    async fn delete(
+        &self,
+        ctx: &ConnectionContext,
+        entity: Entity,
+        remote_id: &str,
+    ) -> Result<(), ConnectorError> {
+        let resource = self.writable(entity, "delete")?;
+        self.client(ctx)?.delete(resource, remote_id).await
+    }
+
+    /// Any call under `{base_url}/v1` with the stored API key (and organization).
+    async fn passthrough(
+        &self,
+        ctx: &ConnectionContext,
+        request: PassthroughRequest,
+    ) -> Result<PassthroughResponse, ConnectorError> {
+        self.client(ctx)?.passthrough(&request).await
+    }
+
+    /// The rows of [`mapping`]'s field tables; purchase order lines as `line_items.<field>`.
+    fn field_mappings(&self, entity: Entity) -> Vec<(&'static str, &'static str)> {
+        let mut rows: Vec<_> = mapping::fields(entity)
+            .iter()
+            .map(|f| (f.field, f.source))
+            .collect();
+        if entity == Entity::PurchaseOrders {
+            rows.extend(
+                mapping::PURCHASE_ORDER_LINE
+                    .iter()
+                    .map(|f| (crate::line_item_field(f.field), f.source)),
+            );
+        }
+        rows
     }
 }

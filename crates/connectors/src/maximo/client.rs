@@ -183,6 +183,22 @@ impl<'a> Client<'a> {
             .header(ACCEPT, HeaderValue::from_static("application/json"))
     }
 
+    /// A caller's raw request under `{base_url}/maximo`, with this client's `apikey`.
+    pub async fn passthrough(
+        &self,
+        request: &crate::PassthroughRequest,
+    ) -> Result<crate::PassthroughResponse, ConnectorError> {
+        // `api` is `{base}/maximo/api/os`; passthrough paths are relative to `/maximo`, so
+        // that `/oslc/...` and other Maximo APIs are reachable too.
+        let mut root = self.api.clone();
+        if let Ok(mut path) = root.path_segments_mut() {
+            path.pop().pop();
+        }
+        let url = crate::passthrough::target(&root, &request.path)?;
+        let auth = self.request(request.method.clone(), url.clone()).headers;
+        crate::passthrough::send(self.http, url, request, auth).await
+    }
+
     /// A light authenticated call: one asset link.
     pub async fn check(&self) -> Result<(), ConnectorError> {
         let mut url = self.url(&[ASSET.name]);

@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use crate::{
     catalog, http::HttpClient, ConnectionContext, Connector, ConnectorDescriptor, ConnectorError,
-    Incremental, ListRequest, RecordPage, RemoteRecord,
+    Incremental, ListRequest, PassthroughRequest, PassthroughResponse, RecordPage, RemoteRecord,
 };
 use client::{object_structure, Client, ObjectStructure, WORK_ORDER};
 
@@ -171,5 +171,30 @@ impl Connector for Maximo {
                 .await?;
         }
         mapping::to_record(entity, client.get(os, remote_id).await?)
+    }
+
+    /// Any call under `{base_url}/maximo` with the stored API key.
+    async fn passthrough(
+        &self,
+        ctx: &ConnectionContext,
+        request: PassthroughRequest,
+    ) -> Result<PassthroughResponse, ConnectorError> {
+        self.client(ctx)?.passthrough(&request).await
+    }
+
+    /// The rows of [`mapping`]'s field tables; purchase order lines as `line_items.<field>`.
+    fn field_mappings(&self, entity: Entity) -> Vec<(&'static str, &'static str)> {
+        let mut rows: Vec<_> = mapping::fields(entity)
+            .iter()
+            .map(|f| (f.field, f.source))
+            .collect();
+        if entity == Entity::PurchaseOrders {
+            rows.extend(
+                mapping::PURCHASE_ORDER_LINE
+                    .iter()
+                    .map(|f| (crate::line_item_field(f.field), f.source)),
+            );
+        }
+        rows
     }
 }

@@ -150,6 +150,43 @@ impl<'a> Client<'a> {
         })
     }
 
+    /// A caller's raw request with this client's session: paths are relative to `base_url`
+    /// and reach only `/` (server calls such as `common.server.version`) or this connection's
+    /// database (`/<database>/…`), never another database on the same server. A session the
+    /// server no longer knows (401/403) is replaced once.
+    pub async fn passthrough(
+        &self,
+        request: &crate::PassthroughRequest,
+    ) -> Result<crate::PassthroughResponse, ConnectorError> {
+        let route = request.path.split('?').next().unwrap_or_default();
+        let database = format!("/{}/", self.database);
+        if route != "/" && !route.starts_with(&database) {
+            return Err(ConnectorError::Invalid {
+                field: "path".into(),
+                message: format!("must be / or under {database}"),
+            });
+        }
+        // `rpc` is `{base}/<database>/rpc/`.
+        let mut root = self.rpc.clone();
+        if let Ok(mut path) = root.path_segments_mut() {
+            path.pop().pop().pop();
+        }
+        let url = crate::passthrough::target(&root, &request.path)?;
+        let send = |session: &Session| {
+            let mut auth = reqwest::header::HeaderMap::new();
+            auth.insert(AUTHORIZATION, session.authorization.clone());
+            crate::passthrough::send(self.http, url.clone(), request, auth)
+        };
+        let session = self.session().await?;
+        let answer = send(&session).await?;
+        if matches!(answer.status, 401 | 403) {
+            self.sessions.forget(&self.key, &session);
+            let session = self.fresh_session().await?;
+            return send(&session).await;
+        }
+        Ok(answer)
+    }
+
     /// The cached session, or a new one.
     pub async fn session(&self) -> Result<Arc<Session>, ConnectorError> {
         match self.sessions.get(&self.key) {

@@ -17,7 +17,7 @@ use crate::{
     catalog,
     http::{HttpClient, HttpConfig, RetryPolicy},
     ConnectionContext, Connector, ConnectorDescriptor, ConnectorError, Incremental, ListRequest,
-    RecordPage, RemoteRecord,
+    PassthroughRequest, PassthroughResponse, RecordPage, RemoteRecord,
 };
 use client::{Client, Sessions};
 use cursor::Cursor;
@@ -425,5 +425,28 @@ impl Connector for Tryton {
         };
         let client = self.client(ctx)?;
         self.create_record(&client, entity, create).await
+    }
+
+    /// A JSON-RPC call (or any request) to `/` or `/<database>/…` with the stored session.
+    async fn passthrough(
+        &self,
+        ctx: &ConnectionContext,
+        request: PassthroughRequest,
+    ) -> Result<PassthroughResponse, ConnectorError> {
+        self.client(ctx)?.passthrough(&request).await
+    }
+
+    /// [`mapping::field_sources`]; purchase lines as `line_items.<field>`.
+    fn field_mappings(&self, entity: Entity) -> Vec<(&'static str, &'static str)> {
+        let mut rows = mapping::field_sources(entity);
+        if entity == Entity::PurchaseOrders {
+            rows.extend(
+                mapping::PURCHASE_LINE
+                    .table
+                    .iter()
+                    .map(|f| (crate::line_item_field(f.field), f.source)),
+            );
+        }
+        rows
     }
 }

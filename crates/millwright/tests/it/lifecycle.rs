@@ -88,12 +88,21 @@ async fn lifecycle(backend: Backend) {
     let by_connector = env
         .call(
             Method::GET,
-            "/api/v1/connections?connector=maintainx&status=pending",
+            "/api/v1/connections?connector=maintainx",
             &ws.key,
             None,
         )
         .await;
     assert_eq!(by_connector.1["data"].as_array().unwrap().len(), 2);
+    let disconnected = env
+        .call(
+            Method::GET,
+            "/api/v1/connections?status=disconnected",
+            &ws.key,
+            None,
+        )
+        .await;
+    assert_eq!(disconnected.1["data"].as_array().unwrap().len(), 0);
     let none = env
         .call(
             Method::GET,

@@ -10,3 +10,5 @@ mod lifecycle;
 mod openapi;
 mod request_logs;
 mod secrets_at_rest;
+mod sync;
+mod sync_resume;

@@ -175,7 +175,14 @@ async fn purge_job_removes_logs_past_retention() {
         .insert_request_logs(std::slice::from_ref(&old))
         .await
         .unwrap();
-    let worker = millwright::worker::Worker::new(env.server.as_ref().unwrap().store.clone(), 14);
+    let worker = millwright::worker::Worker::new(
+        env.server.as_ref().unwrap().store.clone(),
+        None,
+        millwright::worker::WorkerConfig {
+            request_log_retention_days: 14,
+            ..Default::default()
+        },
+    );
     // The server's own worker queued the purge at start; run whatever is due.
     worker
         .schedule_purge(millwright_core::time::now())

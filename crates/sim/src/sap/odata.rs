@@ -205,13 +205,36 @@ impl Filter {
     }
 
     /// The lower bound this filter puts on `field` for every record it lets through, in
-    /// milliseconds, and whether it is strict (`gt`): found in top-level `and` conjuncts only.
+    /// milliseconds, and whether it is strict (`gt`): the tighter bound of `and`, the looser
+    /// bound of an `or` whose both sides have one (so keyset filters such as
+    /// `T gt X or (T eq X and Key gt 'K')` still let a listing start at `X`).
     pub(crate) fn time_lower_bound(&self, field: &str) -> Option<(i64, bool)> {
         match self {
             Filter::Compare(f, Op::Gt, Literal::Time(t)) if f == field => Some((*t, true)),
-            Filter::Compare(f, Op::Ge, Literal::Time(t)) if f == field => Some((*t, false)),
+            Filter::Compare(f, Op::Ge | Op::Eq, Literal::Time(t)) if f == field => {
+                Some((*t, false))
+            }
             Filter::And(a, b) => match (a.time_lower_bound(field), b.time_lower_bound(field)) {
-                (Some(x), Some(y)) => Some(if x.0 >= y.0 { x } else { y }),
+                (Some(x), Some(y)) => Some(tighter(x, y)),
+                (x, y) => x.or(y),
+            },
+            Filter::Or(a, b) => {
+                let (x, y) = (a.time_lower_bound(field)?, b.time_lower_bound(field)?);
+                // The looser of two bounds is the one that is not the tighter.
+                Some(if tighter(x, y) == x { y } else { x })
+            }
+            _ => None,
+        }
+    }
+
+    /// The lower bound top-level `and` conjuncts put on the text of `field` (`Key gt 'K'`,
+    /// `Key ge 'K'`), and whether it is strict.
+    pub(crate) fn text_lower_bound(&self, field: &str) -> Option<(String, bool)> {
+        match self {
+            Filter::Compare(f, Op::Gt, Literal::Text(v)) if f == field => Some((v.clone(), true)),
+            Filter::Compare(f, Op::Ge, Literal::Text(v)) if f == field => Some((v.clone(), false)),
+            Filter::And(a, b) => match (a.text_lower_bound(field), b.text_lower_bound(field)) {
+                (Some(x), Some(y)) => Some(if (&x.0, x.1) >= (&y.0, y.1) { x } else { y }),
                 (x, y) => x.or(y),
             },
             _ => None,
@@ -225,6 +248,16 @@ impl Filter {
             Filter::And(a, b) => a.key_equals(field).or_else(|| b.key_equals(field)),
             _ => None,
         }
+    }
+}
+
+/// The tighter of two lower bounds `(t, strict)`: the later instant, or at the same instant
+/// the strict one.
+fn tighter(x: (i64, bool), y: (i64, bool)) -> (i64, bool) {
+    if x >= y {
+        x
+    } else {
+        y
     }
 }
 

@@ -5,13 +5,17 @@
 //! Two orders are served without generating the whole set: key order (an index walk) and
 //! `LastChangeDateTime` order, which is `(time, index)`: unchanged seeded records in index order
 //! (their times grow with the index, see `data.rs`), then changed records from a time index.
-//! Any other `$orderby` sorts every match, which is fine for the sizes tests ask for.
+//! Both rest on index order being key order, true of the numeric keys only; an explicit order
+//! on functional locations (coded keys, which sort differently as text) and any other
+//! `$orderby` sort every match, which is fine for the sizes tests ask for. Lower bounds in the
+//! filter on `LastChangeDateTime` or on a numeric key (what keyset paging sends) start a walk
+//! at the bound instead of at the first record.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Map, Value};
 
-use super::data::{Kind, SetDef, World, SETS};
+use super::data::{self, Kind, SetDef, World, SETS};
 use super::odata::{order, parse_date, Filter, Literal, Op, OrderBy};
 use crate::rng::Rng;
 
@@ -181,6 +185,9 @@ impl Resume {
     }
 }
 
+/// A listed record and where a listing resumes after it.
+pub(crate) type Row = (Map<String, Value>, Resume);
+
 /// How a listing is ordered.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Order {
@@ -191,14 +198,21 @@ pub(crate) enum Order {
 
 impl Order {
     /// The order `$orderby` asks for on `def`.
+    ///
+    /// Index order is key order only for numeric keys of one width; coded keys (functional
+    /// locations) sort differently as text, so an explicit order on them is really sorted:
+    /// keyset paging (`… and Key gt 'K'`) is only sound if the order matches the comparison.
     pub(crate) fn of(def: &SetDef, terms: &[OrderBy]) -> Order {
         let asc = |t: &OrderBy, f: &str| t.field == f && !t.descending;
+        let index_is_key_order = def.first_number.is_some();
         match terms {
             [] => Order::Key,
-            [t] if asc(t, def.key) => Order::Key,
+            [t] if asc(t, def.key) && index_is_key_order => Order::Key,
             [t] | [t, _] if def.has_change_time && asc(t, "LastChangeDateTime") => {
-                // A second term on the key changes nothing: ties are already in key order.
-                if terms.len() == 2 && !asc(&terms[1], def.key) {
+                // A second term on the key changes nothing when ties are already in key order.
+                let tie_break_differs =
+                    terms.len() == 2 && !(asc(&terms[1], def.key) && index_is_key_order);
+                if tie_break_differs {
                     return Order::Sorted(terms.to_vec());
                 }
                 Order::ChangeTime
@@ -257,6 +271,25 @@ impl Listing<'_> {
         })
     }
 
+    /// The first index a key lower bound (`Key gt 'K'`, as keyset paging sends) lets through,
+    /// so a keyset page starts there instead of generating every record before it. Only for
+    /// numeric keys, whose index order is their key order.
+    fn key_floor(&self) -> u64 {
+        let Some((key, strict)) = self
+            .filter
+            .filter(|_| self.def.first_number.is_some())
+            .and_then(|f| f.text_lower_bound(self.def.key))
+        else {
+            return 0;
+        };
+        match data::index_of(self.def, &key) {
+            // Only a key of the set's own width sorts like its index; anything else is
+            // compared record by record.
+            Some(i) if data::key_of(self.def, i) == key => i + u64::from(strict),
+            _ => 0,
+        }
+    }
+
     /// The first seeded index for which `before` is false (`before` is monotone).
     fn partition(&self, before: impl Fn(u64) -> bool) -> u64 {
         let (mut lo, mut hi) = (0u64, self.set.seeded);
@@ -273,12 +306,7 @@ impl Listing<'_> {
 
     /// Skips `skip` matches after `resume`, then returns up to `limit` matches with where each
     /// one leaves off, and whether more matches follow.
-    pub(crate) fn page(
-        &self,
-        resume: Option<Resume>,
-        skip: u64,
-        limit: usize,
-    ) -> (Vec<(Map<String, Value>, Resume)>, bool) {
+    pub(crate) fn page(&self, resume: Option<Resume>, skip: u64, limit: usize) -> (Vec<Row>, bool) {
         let mut out = Vec::with_capacity(limit.min(1024));
         let mut to_skip = skip;
         let mut more = false;
@@ -296,7 +324,7 @@ impl Listing<'_> {
                     Some(Resume::Key(i)) => i + 1,
                     _ => 0,
                 };
-                self.walk_keys(start, &mut to_skip, &mut take);
+                self.walk_keys(start.max(self.key_floor()), &mut to_skip, &mut take);
             }
             Order::ChangeTime => {
                 let after = match resume {

@@ -357,8 +357,8 @@ pub(crate) fn purchase_order(sap: &Sap, body: Record) -> Result<Record, ODataErr
                 &target("Material"),
             ));
         }
-        let quantity =
-            decimal(item, "OrderQuantity", 3)?.filter(|q| q.trim_start_matches(['0', '.']) != "");
+        let quantity = decimal(item, "OrderQuantity", 3)?
+            .filter(|q| !q.trim_start_matches(['0', '.']).is_empty());
         let Some(quantity) = quantity.filter(|q| !q.starts_with('-')) else {
             return Err(invalid(
                 "ME/064",
