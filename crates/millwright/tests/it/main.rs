@@ -12,3 +12,4 @@ mod request_logs;
 mod secrets_at_rest;
 mod sync;
 mod sync_resume;
+mod tryton;
