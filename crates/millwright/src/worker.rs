@@ -149,7 +149,7 @@ impl Worker {
                 },
             },
             _ => match &self.engine {
-                Some(engine) => engine.run_job(&job).await,
+                Some(engine) => engine.run_job(&job, &self.id, self.config.lease).await,
                 None => JobOutcome::Reschedule {
                     at: time::now(),
                     note: "no engine on this node".into(),

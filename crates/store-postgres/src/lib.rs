@@ -661,6 +661,21 @@ impl Store for PostgresStore {
         Ok(jobs)
     }
 
+    async fn extend_lease(&self, id: &str, worker: &str, until: Timestamp) -> StoreResult<bool> {
+        let extended = sqlx::query(
+            "UPDATE jobs SET lease_expires_at = $3 \
+             WHERE id = $1 AND lease_owner = $2 AND state = 'running'",
+        )
+        .bind(id)
+        .bind(worker)
+        .bind(until)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+        Ok(extended == 1)
+    }
+
     async fn complete_job(&self, id: &str, worker: &str, now: Timestamp) -> StoreResult<bool> {
         let done = sqlx::query(
             "UPDATE jobs SET state = 'done', finished_at = $3 \

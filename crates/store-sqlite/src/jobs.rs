@@ -88,6 +88,23 @@ pub(crate) fn complete(c: &SqlConn, id: &str, worker: &str, now: &Timestamp) -> 
     Ok(n == 1)
 }
 
+pub(crate) fn extend_lease(
+    c: &SqlConn,
+    id: &str,
+    worker: &str,
+    until: &Timestamp,
+) -> StoreResult<bool> {
+    let n = c
+        .prepare_cached(
+            "UPDATE jobs SET lease_expires_at = ?3 \
+             WHERE id = ?1 AND lease_owner = ?2 AND state = 'running'",
+        )
+        .db()?
+        .execute(params![id, worker, micros(until)])
+        .db()?;
+    Ok(n == 1)
+}
+
 pub(crate) fn retry(
     c: &SqlConn,
     id: &str,

@@ -345,6 +345,13 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn extend_lease(&self, id: &str, worker: &str, until: Timestamp) -> StoreResult<bool> {
+        let (id, worker) = (id.to_owned(), worker.to_owned());
+        self.pool
+            .write(move |tx| jobs::extend_lease(tx, &id, &worker, &until))
+            .await
+    }
+
     async fn retry_job(
         &self,
         id: &str,

@@ -121,6 +121,7 @@ macro_rules! __conformance_tests {
             jobs_dedupe_while_queued_or_running,
             claim_respects_run_at_kinds_and_limit,
             expired_leases_are_reclaimed,
+            heartbeats_keep_a_lease,
             complete_and_retry_need_the_lease,
             concurrent_claimers_never_share_a_job,
             request_logs_insert_filter_get_and_purge,
@@ -1590,6 +1591,72 @@ pub async fn expired_leases_are_reclaimed(store: Arc<dyn Store>) {
         .await
         .unwrap()
         .is_empty());
+}
+
+/// A heartbeat extends the holder's lease, so a long job is not taken over while its worker is
+/// alive; nobody else can extend it, and an ended job has no lease to extend.
+pub async fn heartbeats_keep_a_lease(store: Arc<dyn Store>) {
+    let t0 = time::now();
+    let lease = Duration::seconds(30);
+    let j = job("sync", t0);
+    store.enqueue_job(j.clone()).await.unwrap();
+    assert_eq!(
+        ids(&store
+            .claim_jobs(&["sync"], "w1", t0, lease, 10)
+            .await
+            .unwrap()),
+        vec![j.id.clone()]
+    );
+    assert!(store
+        .extend_lease(&j.id, "w1", t0 + Duration::seconds(90))
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .extend_lease(&j.id, "w2", t0 + Duration::days(1))
+            .await
+            .unwrap(),
+        "not the holder"
+    );
+    // Past the first lease, within the extended one: not claimable.
+    assert!(store
+        .claim_jobs(&["sync"], "w2", t0 + Duration::seconds(60), lease, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store
+            .get_job(&j.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .lease_expires_at,
+        Some(t0 + Duration::seconds(90))
+    );
+    // Past the extended lease: a crashed holder's job is taken over.
+    let taken = store
+        .claim_jobs(&["sync"], "w2", t0 + Duration::seconds(91), lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(&taken), vec![j.id.clone()]);
+    assert!(
+        !store
+            .extend_lease(&j.id, "w1", t0 + Duration::days(1))
+            .await
+            .unwrap(),
+        "the lease was lost"
+    );
+    assert!(store
+        .complete_job(&j.id, "w2", t0 + Duration::seconds(92))
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .extend_lease(&j.id, "w2", t0 + Duration::days(1))
+            .await
+            .unwrap(),
+        "ended"
+    );
 }
 
 /// Only the worker holding the lease of a running job can complete or retry it; a retry

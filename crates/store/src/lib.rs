@@ -150,6 +150,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<Job>>;
     /// Ends a claimed job. Ignored (returns `false`) when the lease was lost or the job cancelled.
     async fn complete_job(&self, id: &str, worker: &str, now: Timestamp) -> StoreResult<bool>;
+    /// Extends a claimed job's lease to `until` (a heartbeat for long jobs such as a sync run).
+    /// `false` when the lease was lost (another worker took the job over) or the job ended.
+    async fn extend_lease(&self, id: &str, worker: &str, until: Timestamp) -> StoreResult<bool>;
     /// Puts a claimed job back in the queue for `run_at`, recording the error.
     async fn retry_job(
         &self,

@@ -117,7 +117,14 @@ impl Engine {
         Ok(())
     }
 
-    pub async fn run_job(&self, job: &Job) -> JobOutcome {
+    /// Runs one claimed job. `worker` holds its lease; long runs extend it by `lease` after
+    /// every page, and stop if it was lost.
+    pub async fn run_job(&self, job: &Job, worker: &str, lease: chrono::Duration) -> JobOutcome {
+        let holder = Holder {
+            job_id: job.id.clone(),
+            worker: worker.to_string(),
+            lease,
+        };
         match job.kind.as_str() {
             SCHEDULER_JOB => match self.sweep().await {
                 Ok(()) => JobOutcome::Reschedule {
@@ -130,7 +137,7 @@ impl Engine {
                 },
             },
             SYNC_JOB => match serde_json::from_value::<SyncJob>(job.payload.clone()) {
-                Ok(payload) => self.run_sync(job, payload).await,
+                Ok(payload) => self.run_sync(job, payload, &holder).await,
                 Err(e) => {
                     tracing::error!(job = %job.id, error = %e, "malformed sync job; dropped");
                     JobOutcome::Done(None)
@@ -180,7 +187,7 @@ impl Engine {
         Ok(())
     }
 
-    async fn run_sync(&self, job: &Job, payload: SyncJob) -> JobOutcome {
+    async fn run_sync(&self, job: &Job, payload: SyncJob, holder: &Holder) -> JobOutcome {
         let (Some(workspace_id), Some(connection_id)) = (&job.workspace_id, &job.connection_id)
         else {
             return JobOutcome::Done(None);
@@ -233,7 +240,7 @@ impl Engine {
             Err(e) => return self.store_trouble(e),
         };
 
-        let result = self.execute(&connection, &settings, &run).await;
+        let result = self.execute(&connection, &settings, &run, holder).await;
         self.conclude(&connection, &settings, &payload, &run, result)
             .await
     }
@@ -279,6 +286,7 @@ impl Engine {
         connection: &Connection,
         settings: &SyncSettings,
         run: &SyncRun,
+        holder: &Holder,
     ) -> Result<Outcome, SyncError> {
         let connector: Arc<dyn Connector> = self
             .connectors
@@ -378,6 +386,15 @@ impl Engine {
                 .await?;
             if checkpoint.next.is_none() {
                 break;
+            }
+            // Heartbeat: keep the lease while pages keep coming; a lost lease means another
+            // worker took the run over (this one was presumed dead), so stop writing.
+            if !self
+                .store
+                .extend_lease(&holder.job_id, &holder.worker, time::now() + holder.lease)
+                .await?
+            {
+                return Err(SyncError::Store(StoreError::RunNotRunning));
             }
         }
 
@@ -667,6 +684,13 @@ impl Engine {
             created_at: now,
         }
     }
+}
+
+/// Who holds the job's lease, for heartbeats.
+struct Holder {
+    job_id: String,
+    worker: String,
+    lease: chrono::Duration,
 }
 
 struct Outcome {
