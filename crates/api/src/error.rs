@@ -65,6 +65,10 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("the request failed validation")]
     ValidationFailed(Vec<FieldError>),
+    /// The source system refused a write for a business reason; the message is the source's,
+    /// so the caller reads it in `message` (and in `details` under `source`).
+    #[error("the source system refused the change: {0}")]
+    SourceRejected(String),
     #[error("{0}")]
     CredentialsInvalid(String),
     #[error("{0}")]
@@ -163,7 +167,7 @@ impl ApiError {
                 "PAYLOAD_TOO_LARGE",
                 "invalid_request_error",
             ),
-            ValidationFailed(_) => (
+            ValidationFailed(_) | SourceRejected(_) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "VALIDATION_FAILED",
                 "invalid_request_error",
@@ -214,9 +218,10 @@ impl ApiError {
         ApiError::NotFound(format!("no such {what}"))
     }
 
-    fn details(&self) -> Option<&[FieldError]> {
+    fn details(&self) -> Option<Vec<FieldError>> {
         match self {
-            ApiError::ValidationFailed(d) => Some(d),
+            ApiError::ValidationFailed(d) => Some(d.clone()),
+            ApiError::SourceRejected(m) => Some(vec![FieldError::new("source", m.clone())]),
             _ => None,
         }
     }
@@ -265,7 +270,7 @@ impl IntoResponse for ApiError {
                 kind,
                 message: self.to_string(),
                 request_id: request_context::current_request_id().unwrap_or_default(),
-                details: self.details().map(|d| d.to_vec()),
+                details: self.details(),
             },
         };
         let mut resp = (status, axum::Json(body)).into_response();
@@ -327,12 +332,7 @@ impl From<ConnectorError> for ApiError {
             ConnectorError::Upstream { status, message } => {
                 ApiError::UpstreamError(format!("the source system answered {status}: {message}"))
             }
-            ConnectorError::Rejected { message } => {
-                ApiError::ValidationFailed(vec![FieldError::new(
-                    "source",
-                    format!("the source system refused the change: {message}"),
-                )])
-            }
+            ConnectorError::Rejected { message } => ApiError::SourceRejected(message),
             ConnectorError::Invalid { field, message } => ApiError::validation(field, message),
             ConnectorError::NotFound => ApiError::NotFound("not found in the source system".into()),
             e @ ConnectorError::NotSupported { .. } => {
@@ -392,5 +392,14 @@ mod tests {
             ApiError::from(ConnectorError::CredentialsRejected { reason: "x".into() }).code(),
             "REAUTHORIZATION_REQUIRED"
         );
+        let rejected = ApiError::from(ConnectorError::Rejected {
+            message: "Asset 9 not found".into(),
+        });
+        assert_eq!(rejected.code(), "VALIDATION_FAILED");
+        assert_eq!(
+            rejected.to_string(),
+            "the source system refused the change: Asset 9 not found"
+        );
+        assert_eq!(rejected.details().unwrap()[0].field, "source");
     }
 }

@@ -78,7 +78,7 @@ pub fn validate(p: &mut Problems, v: &Value, readable: &[Entity]) -> Value {
                 continue;
             };
             for (name, path) in inner {
-                if name.is_empty() || !path.as_str().is_some_and(|s| !s.is_empty()) {
+                if name.is_empty() || path.as_str().is_none_or(|s| s.is_empty()) {
                     p.add(
                         format!("{here}.{name}"),
                         "must be a non-empty source field path",

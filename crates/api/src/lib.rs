@@ -6,6 +6,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod field_mappings;
+pub mod idempotency;
 pub mod pagination;
 pub mod rate_limit;
 pub mod redact;
@@ -79,22 +80,68 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sync::list_runs, sync::trigger_runs))
         .routes(routes!(sync::connection_sync_status))
         .routes(routes!(events::list))
-        .routes(routes!(entities::list_assets))
-        .routes(routes!(entities::get_asset))
-        .routes(routes!(entities::list_locations))
-        .routes(routes!(entities::get_location))
-        .routes(routes!(entities::list_work_orders))
-        .routes(routes!(entities::get_work_order))
-        .routes(routes!(entities::list_maintenance_schedules))
-        .routes(routes!(entities::get_maintenance_schedule))
-        .routes(routes!(entities::list_inventory_items))
-        .routes(routes!(entities::get_inventory_item))
-        .routes(routes!(entities::list_purchase_orders))
-        .routes(routes!(entities::get_purchase_order))
-        .routes(routes!(entities::list_vendors))
-        .routes(routes!(entities::get_vendor))
-        .routes(routes!(entities::list_users))
-        .routes(routes!(entities::get_user))
+        .routes(routes!(passthrough::passthrough))
+        .routes(routes!(field_mappings_route::list))
+        .routes(routes!(entities::list_assets, entities::create_asset))
+        .routes(routes!(
+            entities::get_asset,
+            entities::update_asset,
+            entities::delete_asset
+        ))
+        .routes(routes!(entities::list_locations, entities::create_location))
+        .routes(routes!(
+            entities::get_location,
+            entities::update_location,
+            entities::delete_location
+        ))
+        .routes(routes!(
+            entities::list_work_orders,
+            entities::create_work_order
+        ))
+        .routes(routes!(
+            entities::get_work_order,
+            entities::update_work_order,
+            entities::delete_work_order
+        ))
+        .routes(routes!(
+            entities::list_maintenance_schedules,
+            entities::create_maintenance_schedule
+        ))
+        .routes(routes!(
+            entities::get_maintenance_schedule,
+            entities::update_maintenance_schedule,
+            entities::delete_maintenance_schedule
+        ))
+        .routes(routes!(
+            entities::list_inventory_items,
+            entities::create_inventory_item
+        ))
+        .routes(routes!(
+            entities::get_inventory_item,
+            entities::update_inventory_item,
+            entities::delete_inventory_item
+        ))
+        .routes(routes!(
+            entities::list_purchase_orders,
+            entities::create_purchase_order
+        ))
+        .routes(routes!(
+            entities::get_purchase_order,
+            entities::update_purchase_order,
+            entities::delete_purchase_order
+        ))
+        .routes(routes!(entities::list_vendors, entities::create_vendor))
+        .routes(routes!(
+            entities::get_vendor,
+            entities::update_vendor,
+            entities::delete_vendor
+        ))
+        .routes(routes!(entities::list_users, entities::create_user))
+        .routes(routes!(
+            entities::get_user,
+            entities::update_user,
+            entities::delete_user
+        ))
 }
 
 /// The OpenAPI 3.1 document of `/api/v1`.

@@ -151,7 +151,8 @@ pub(crate) fn maintainx() -> ConnectorDescriptor {
         entities: vec![
             EntityOperations::read_only(Assets),
             EntityOperations::read_only(Locations),
-            EntityOperations::new(WorkOrders, true, true, false),
+            // Delete: `DELETE /workorders/{id}` (the simulator's 204 is UNVERIFIED upstream).
+            EntityOperations::new(WorkOrders, true, true, true),
             EntityOperations::read_only(InventoryItems),
             EntityOperations::read_only(PurchaseOrders),
             EntityOperations::read_only(Vendors),

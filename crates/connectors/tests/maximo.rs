@@ -672,3 +672,178 @@ async fn outages_denials_and_rate_limits_are_classified() {
     control(&sim, "rate-limit", json!({"per_minute": 0})).await;
     mx.check_credentials(&ctx).await.unwrap();
 }
+
+/// Pages through `req`, calling `/__sim/mutate` with `between(n)` (if any) after page `n`;
+/// answers everything read and the resource ids the mutations named.
+async fn list_while_changing(
+    sim: &SimHandle,
+    mx: &Maximo,
+    ctx: &ConnectionContext,
+    mut req: ListRequest,
+    between: impl Fn(usize) -> Option<Value>,
+) -> (Vec<RemoteRecord>, BTreeSet<String>) {
+    let mut read = Vec::new();
+    let mut touched = BTreeSet::new();
+    for n in 0.. {
+        let page = mx.list(ctx, &req).await.unwrap();
+        read.extend(page.records);
+        let Some(next) = page.next_cursor else { break };
+        req.cursor = Some(next);
+        if let Some(op) = between(n) {
+            let ids = control(sim, "mutate", op).await;
+            touched.extend(
+                ids["ids"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_str().unwrap().to_owned()),
+            );
+        }
+        assert!(n < 1000, "paging does not end");
+    }
+    (read, touched)
+}
+
+/// `(changedate, workorderid)` of a work order as read: the keyset of incremental pages.
+fn change_key(r: &RemoteRecord) -> (chrono::DateTime<chrono::FixedOffset>, u64) {
+    let raw = &r.remote_data;
+    (
+        chrono::DateTime::parse_from_rfc3339(raw["changedate"].as_str().unwrap()).unwrap(),
+        raw["workorderid"].as_u64().unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn records_changed_between_pages_never_make_others_skipped() {
+    const SCALE: usize = 60;
+    let sim = sim(SCALE).await;
+    let mx = connector();
+    let ctx = ctx(&sim, DEFAULT_API_KEY);
+    let before = all(&mx, &ctx, Entity::WorkOrders).await;
+    let since = before
+        .iter()
+        .map(|r| r.remote_updated_at.unwrap())
+        .min()
+        .unwrap();
+    // An incremental read over everything, 10 a page, while 8 orders change after each of the
+    // first pages: changed orders (some already read) jump to the end of the change-time
+    // order, which under `pageno` paging shifted unread ones into pages already read. The
+    // orders changed by one call share their second, so the end of the listing is a tie of
+    // more records than a page.
+    let mut req = ListRequest::all(Entity::WorkOrders);
+    req.modified_since = Some(since);
+    req.page_size = 10;
+    let update = json!({"entity": "work_orders", "op": "update", "count": 8});
+    let (read, changed) =
+        list_while_changing(&sim, &mx, &ctx, req, |n| (n < 3).then(|| update.clone())).await;
+    let first_page = ids(&read[..10]);
+    assert!(
+        changed.iter().any(|id| first_page.contains(id)),
+        "the scenario changes records already read, which is what shifted pageno offsets"
+    );
+    assert_eq!(ids(&read), ids(&before), "no order skipped");
+    // Every change is seen in its changed state: an order's last reading is what it is now.
+    let after = all(&mx, &ctx, Entity::WorkOrders).await;
+    for id in &changed {
+        let last = read.iter().rev().find(|r| &r.remote_id == id).unwrap();
+        let now = after.iter().find(|r| &r.remote_id == id).unwrap();
+        assert_eq!(last.remote_data, now.remote_data, "{id}");
+    }
+    // Pages continue where the last ended: (changedate, workorderid) only grows, a changed
+    // order being read again under its new change time.
+    let keys: Vec<_> = read.iter().map(change_key).collect();
+    assert!(keys.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
+
+    // A tie wider than several pages (40 orders changed in one call share a second, 3 a
+    // page), orders changing again in the middle of it: still nothing skipped. The later
+    // changes come a second after the tie's: a change *into* the second being read lands
+    // behind the position, which no second-precision client can see before its next read.
+    let cut = chrono::Utc::now() - chrono::Duration::seconds(1);
+    control(
+        &sim,
+        "mutate",
+        json!({"entity": "work_orders", "op": "update", "count": 40}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let mut req = ListRequest::all(Entity::WorkOrders);
+    req.modified_since = Some(cut);
+    req.page_size = 3;
+    let (read, _) = list_while_changing(&sim, &mx, &ctx, req, |n| {
+        (n == 2 || n == 6).then(|| json!({"entity": "work_orders", "op": "update", "count": 5}))
+    })
+    .await;
+    let after = all(&mx, &ctx, Entity::WorkOrders).await;
+    let expected: BTreeSet<String> = after
+        .iter()
+        .filter(|r| r.remote_updated_at.unwrap() >= cut)
+        .map(|r| r.remote_id.clone())
+        .collect();
+    assert!(expected.len() >= 40);
+    assert_eq!(ids(&read), expected);
+    for r in &after {
+        if expected.contains(&r.remote_id) {
+            let last = read
+                .iter()
+                .rev()
+                .find(|x| x.remote_id == r.remote_id)
+                .unwrap();
+            assert_eq!(last.remote_data, r.remote_data, "{}", r.remote_id);
+        }
+    }
+
+    // A full read (unique id order) while orders change, are deleted and are created: every
+    // order that exists at the end is read, none twice.
+    let mut req = ListRequest::all(Entity::WorkOrders);
+    req.page_size = 7;
+    let (everything, _) = list_while_changing(&sim, &mx, &ctx, req, |n| match n {
+        0 | 2 => Some(json!({"entity": "work_orders", "op": "update", "count": 10})),
+        1 => Some(json!({"entity": "work_orders", "op": "delete", "count": 3})),
+        3 => Some(json!({"entity": "work_orders", "op": "create", "count": 2})),
+        _ => None,
+    })
+    .await;
+    let uids: Vec<u64> = everything
+        .iter()
+        .map(|r| r.remote_data["workorderid"].as_u64().unwrap())
+        .collect();
+    assert!(uids.windows(2).all(|w| w[0] < w[1]), "unique id order");
+    let read = ids(&everything);
+    for r in all(&mx, &ctx, Entity::WorkOrders).await {
+        assert!(read.contains(&r.remote_id), "{} skipped", r.remote_id);
+    }
+
+    // Inventory (always a full scan, `inventoryid` order) the same way.
+    let mut req = ListRequest::all(Entity::InventoryItems);
+    req.modified_since = Some(chrono::Utc::now());
+    req.page_size = 9;
+    let (items, _) = list_while_changing(&sim, &mx, &ctx, req, |n| {
+        (n < 3).then(|| json!({"entity": "inventory_items", "op": "update", "count": 15}))
+    })
+    .await;
+    assert_eq!(ids(&items).len(), SCALE);
+    assert_eq!(items.len(), SCALE);
+}
+
+#[tokio::test]
+async fn page_number_cursors_of_earlier_versions_continue_by_keyset() {
+    let sim = sim(25).await;
+    let mx = connector();
+    let ctx = ctx(&sim, DEFAULT_API_KEY);
+    let mut req = ListRequest::all(Entity::Assets);
+    req.page_size = 10;
+    // An earlier version handed out "2" after the first page: page 2 is read by number, then
+    // the listing goes on by keyset.
+    req.cursor = Some("2".into());
+    let (rest, pages) = list_all(&mx, &ctx, req.clone()).await;
+    assert_eq!((rest.len(), pages), (15, 2));
+    req.cursor = None;
+    let (all, _) = list_all(&mx, &ctx, req.clone()).await;
+    assert_eq!(ids(&rest), ids(&all[10..]));
+    req.cursor =
+        Some("{\"size\":10,\"at\":{\"by\":\"tie\",\"at\":\"\\\" or 1\",\"after\":1}}".into());
+    assert!(matches!(
+        mx.list(&ctx, &req).await,
+        Err(ConnectorError::Invalid { .. })
+    ));
+}

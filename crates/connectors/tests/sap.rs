@@ -593,3 +593,139 @@ async fn business_errors_are_rejected_with_the_sap_message() {
         "{err:?}"
     );
 }
+
+/// Pages `req` to the end, calling `/__sim/mutate` with `between(page)` (if any) after each
+/// page; answers every record read.
+async fn all_while_changing(
+    sim: &SimHandle,
+    c: &SapS4Hana,
+    ctx: &ConnectionContext,
+    mut req: ListRequest,
+    between: impl Fn(usize) -> Option<Value>,
+) -> Vec<RemoteRecord> {
+    let mut out = Vec::new();
+    for n in 0.. {
+        let page = c.list(ctx, &req).await.unwrap();
+        out.extend(page.records);
+        let Some(next) = page.next_cursor else { break };
+        req.cursor = Some(next);
+        if let Some(op) = between(n) {
+            control(sim, "mutate", op).await;
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn records_changed_between_pages_never_make_others_skipped() {
+    const SCALE: usize = 60;
+    let sim = sim(SCALE).await;
+    let c = connector();
+    let ctx = ctx(&sim, DEFAULT_PASSWORD);
+    let before = all(&c, &ctx, list(Entity::WorkOrders, 1000)).await;
+    let since = before
+        .iter()
+        .map(|r| r.remote_updated_at.unwrap())
+        .min()
+        .unwrap();
+    // An incremental read over everything, 10 a page, while orders change after each of the
+    // first pages: changed orders (some already read) jump to the end of the change-time
+    // order, which under `$skip` paging shifted unread ones into the range already read.
+    let mut changed = BTreeSet::new();
+    let req = ListRequest {
+        modified_since: Some(since),
+        ..list(Entity::WorkOrders, 10)
+    };
+    let read = {
+        let mut out = Vec::new();
+        let mut req = req.clone();
+        for n in 0.. {
+            let page = c.list(&ctx, &req).await.unwrap();
+            out.extend(page.records);
+            let Some(next) = page.next_cursor else { break };
+            req.cursor = Some(next);
+            if n < 3 {
+                let ids = control(
+                    &sim,
+                    "mutate",
+                    json!({"entity": "work_orders", "op": "update", "count": 8}),
+                )
+                .await;
+                changed.extend(
+                    ids["ids"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|v| v.as_str().unwrap().to_owned()),
+                );
+            }
+        }
+        out
+    };
+    let first_page: BTreeSet<&str> = read[..10].iter().map(|r| r.remote_id.as_str()).collect();
+    assert!(
+        changed.iter().any(|id| first_page.contains(id.as_str())),
+        "the scenario changes records already read, which is what shifted $skip offsets"
+    );
+    let ids: BTreeSet<&str> = read.iter().map(|r| r.remote_id.as_str()).collect();
+    let all_ids: BTreeSet<&str> = before.iter().map(|r| r.remote_id.as_str()).collect();
+    assert_eq!(ids, all_ids, "no order skipped");
+    // Every change is seen in its changed state: its last reading is the newest.
+    for id in &changed {
+        let last = read.iter().rev().find(|r| &r.remote_id == id).unwrap();
+        let original = before.iter().find(|r| &r.remote_id == id).unwrap();
+        assert!(last.remote_updated_at > original.remote_updated_at, "{id}");
+    }
+    // Each page starts after the last one ended: (LastChangeDateTime, key) only grows, a
+    // changed order being read again under its new time.
+    let order: Vec<_> = read
+        .iter()
+        .map(|r| (r.remote_updated_at.unwrap(), r.remote_id.clone()))
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]));
+
+    // A full read (key order) while orders change and are deleted: every order that still
+    // exists at the end is read.
+    let everything = all_while_changing(&sim, &c, &ctx, list(Entity::WorkOrders, 7), |n| match n {
+        0 | 2 => Some(json!({"entity": "work_orders", "op": "update", "count": 10})),
+        1 => Some(json!({"entity": "work_orders", "op": "delete", "count": 3})),
+        3 => Some(json!({"entity": "work_orders", "op": "create", "count": 2})),
+        _ => None,
+    })
+    .await;
+    let after = all(&c, &ctx, list(Entity::WorkOrders, 1000)).await;
+    let read: BTreeSet<&str> = everything.iter().map(|r| r.remote_id.as_str()).collect();
+    let keys: Vec<&str> = everything.iter().map(|r| r.remote_id.as_str()).collect();
+    assert!(
+        keys.windows(2).all(|w| w[0] < w[1]),
+        "key order, no repeats"
+    );
+    for r in &after {
+        assert!(
+            read.contains(r.remote_id.as_str()),
+            "{} skipped",
+            r.remote_id
+        );
+    }
+
+    // Functional locations (coded keys) the same way, incrementally.
+    let locations_since = all(&c, &ctx, list(Entity::Locations, 1000))
+        .await
+        .iter()
+        .map(|r| r.remote_updated_at.unwrap())
+        .min()
+        .unwrap();
+    let locations = all_while_changing(
+        &sim,
+        &c,
+        &ctx,
+        ListRequest {
+            modified_since: Some(locations_since),
+            ..list(Entity::Locations, 9)
+        },
+        |n| (n < 3).then(|| json!({"entity": "locations", "op": "update", "count": 15})),
+    )
+    .await;
+    let distinct: BTreeSet<&str> = locations.iter().map(|r| r.remote_id.as_str()).collect();
+    assert_eq!(distinct.len(), SCALE);
+}

@@ -2,7 +2,7 @@
 //! `oslc.where` / `oslc.select` / `oslc.orderBy`, resource hrefs, work order writes and the
 //! `/__sim/` controls.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use millwright_sim::{maximo::DEFAULT_API_KEY, spawn, SimHandle, SimOptions, System};
 use reqwest::{Client, StatusCode};
@@ -563,4 +563,134 @@ async fn serves_a_hundred_thousand_records_per_object_structure() {
         "{:?}",
         started.elapsed()
     );
+}
+
+/// The `workorderid`s of `members`.
+fn uids(members: &[Value]) -> BTreeSet<u64> {
+    members
+        .iter()
+        .map(|m| m["workorderid"].as_u64().unwrap())
+        .collect()
+}
+
+/// Changes `count` work orders through `/__sim/mutate`; answers their `workorderid`s.
+async fn change_work_orders(sim: &SimHandle, count: usize) -> Vec<u64> {
+    let ids = control(
+        sim,
+        "mutate",
+        json!({"entity": "work_orders", "op": "update", "count": count}),
+    )
+    .await;
+    let mut out = Vec::new();
+    for id in ids["ids"].as_array().unwrap() {
+        let href = format!("{}/{}", os_url(sim, "mxapiwodetail"), id.as_str().unwrap());
+        let (_, wo) = get(&href, &[]).await;
+        out.push(wo["workorderid"].as_u64().unwrap());
+    }
+    out
+}
+
+#[tokio::test]
+async fn pageno_paging_skips_records_when_others_change_and_keyset_does_not() {
+    let sim = sim(60).await;
+    let url = os_url(&sim, "mxapiwodetail");
+    let select = ("oslc.select", "workorderid,changedate,description");
+    let (before, _) = all_members(&url, &[select, ("oslc.pageSize", "1000")]).await;
+    let everything = uids(&before);
+    let mut changed = BTreeSet::new();
+
+    // What the connector used to do: `changedate` order, pages by number, 8 orders changed
+    // after each of the first three pages. A changed order jumps to the end and shifts every
+    // later offset down by one, so unread orders slide into pages already read.
+    let mut read = Vec::new();
+    for pageno in 1.. {
+        let (status, page) = get(
+            &url,
+            &[
+                select,
+                ("oslc.where", "changedate>=\"2000-01-01T00:00:00+00:00\""),
+                ("oslc.orderBy", "+changedate"),
+                ("oslc.pageSize", "10"),
+                ("pageno", &pageno.to_string()),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        read.extend(page["member"].as_array().unwrap().iter().cloned());
+        if page["responseInfo"].get("nextPage").is_none() {
+            break;
+        }
+        if pageno <= 3 {
+            changed.extend(change_work_orders(&sim, 8).await);
+        }
+    }
+    let skipped: BTreeSet<u64> = everything.difference(&uids(&read)).copied().collect();
+    assert!(!skipped.is_empty(), "pageno paging skipped nothing");
+    assert!(
+        skipped.iter().any(|id| !changed.contains(id)),
+        "unchanged orders are skipped, and the next incremental read would not see them either"
+    );
+
+    // The same changes under keyset paging on the unique id: nothing is skipped.
+    let mut read = Vec::new();
+    let mut after = 0;
+    for n in 0.. {
+        let filter = format!("workorderid>{after}");
+        let (status, page) = get(
+            &url,
+            &[
+                select,
+                ("oslc.where", filter.as_str()),
+                ("oslc.orderBy", "+workorderid"),
+                ("oslc.pageSize", "10"),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let members = page["member"].as_array().unwrap();
+        read.extend(members.iter().cloned());
+        if page["responseInfo"].get("nextPage").is_none() {
+            break;
+        }
+        after = members.last().unwrap()["workorderid"].as_u64().unwrap();
+        if n < 3 {
+            change_work_orders(&sim, 8).await;
+        }
+    }
+    let ids: Vec<u64> = read
+        .iter()
+        .map(|m| m["workorderid"].as_u64().unwrap())
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(uids(&read), everything);
+
+    // Orders changed together share a `changedate` (Maximo prints seconds): a tie is walked
+    // in unique id order with `changedate="T" and workorderid>N`.
+    let (now, _) = all_members(&url, &[select, ("oslc.pageSize", "1000")]).await;
+    let mut ties: BTreeMap<String, BTreeSet<u64>> = BTreeMap::new();
+    for m in &now {
+        ties.entry(m["changedate"].as_str().unwrap().to_owned())
+            .or_default()
+            .insert(m["workorderid"].as_u64().unwrap());
+    }
+    let (t, tie) = ties.into_iter().max_by_key(|(_, ids)| ids.len()).unwrap();
+    assert!(tie.len() >= 4, "{t}: {tie:?}");
+    let first = *tie.first().unwrap();
+    let filter = format!("changedate=\"{t}\" and workorderid>{first}");
+    let (rest, pages) = all_members(
+        &url,
+        &[
+            select,
+            ("oslc.where", filter.as_str()),
+            ("oslc.orderBy", "+workorderid"),
+            ("oslc.pageSize", "2"),
+        ],
+    )
+    .await;
+    assert!(pages >= 2);
+    let rest: Vec<u64> = rest
+        .iter()
+        .map(|m| m["workorderid"].as_u64().unwrap())
+        .collect();
+    assert_eq!(rest, tie.iter().skip(1).copied().collect::<Vec<_>>());
 }

@@ -528,3 +528,193 @@ async fn serves_100000_records_per_entity_quickly() {
         started.elapsed()
     );
 }
+
+const LOCATIONS: &str = "API_FUNCTIONALLOCATION/FunctionalLocation";
+
+/// The milliseconds of a `/Date(ms+0000)/` value.
+fn change_ms(record: &Value) -> i64 {
+    let t = record["LastChangeDateTime"].as_str().unwrap();
+    t[6..t.find('+').unwrap()].parse().unwrap()
+}
+
+/// A `datetimeoffset'…'` literal with milliseconds.
+fn offset_literal(ms: i64) -> String {
+    let t = chrono::DateTime::from_timestamp_millis(ms).unwrap();
+    format!("datetimeoffset'{}'", t.format("%Y-%m-%dT%H:%M:%S%.3fZ"))
+}
+
+/// Pages `path` in `(LastChangeDateTime, key)` order, `top` at a time, the way a client
+/// pages by `$skip` (`keyset == false`) or by keyset, calling `between` after every page;
+/// answers the keys read.
+async fn page_by_change_time(
+    sim: &SimHandle,
+    path: &str,
+    key: &str,
+    top: usize,
+    keyset: bool,
+    mut between: impl FnMut(usize) -> Option<Value>,
+) -> Vec<String> {
+    let order = format!("LastChangeDateTime asc,{key} asc");
+    let mut read = Vec::new();
+    let mut after: Option<(i64, String)> = None;
+    for page in 0.. {
+        let skip = (page * top).to_string();
+        let filter = after.as_ref().map(|(ms, k)| {
+            let x = offset_literal(*ms);
+            format!("LastChangeDateTime gt {x} or (LastChangeDateTime eq {x} and {key} gt '{k}')")
+        });
+        let top_text = top.to_string();
+        let mut query = vec![("$top", top_text.as_str()), ("$orderby", order.as_str())];
+        match (&filter, keyset) {
+            (Some(f), true) => query.push(("$filter", f)),
+            (_, false) => query.push(("$skip", &skip)),
+            _ => {}
+        }
+        let (status, body) = get(&url(sim, path), &query).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let results = body["d"]["results"].as_array().unwrap().clone();
+        assert!(body["d"].get("__next").is_none(), "client-driven paging");
+        if let Some(last) = results.last() {
+            after = Some((change_ms(last), last[key].as_str().unwrap().to_owned()));
+        }
+        read.extend(results.iter().map(|r| r[key].as_str().unwrap().to_owned()));
+        if results.len() < top {
+            break;
+        }
+        if let Some(op) = between(page) {
+            control(sim, "mutate", op).await;
+        }
+    }
+    read
+}
+
+#[tokio::test]
+async fn keyset_paging_reads_every_record_while_records_change_and_skip_paging_does_not() {
+    const SCALE: usize = 40;
+    let updates = |page: usize| {
+        (page < 2).then(|| json!({"entity": "work_orders", "op": "update", "count": 12}))
+    };
+    // `$skip`: orders changed after the first page move to the end and pull unread ones into
+    // the range already read.
+    let sim_skip = sim(SCALE).await;
+    let by_skip =
+        page_by_change_time(&sim_skip, ORDERS, "MaintenanceOrder", 10, false, updates).await;
+    let distinct: BTreeSet<&String> = by_skip.iter().collect();
+    assert!(
+        distinct.len() < SCALE,
+        "$skip paging skipped nothing: {by_skip:?}"
+    );
+    // Keyset on the same seed and the same changes: every order read, changed ones again.
+    let sim_keyset = sim(SCALE).await;
+    let by_keyset =
+        page_by_change_time(&sim_keyset, ORDERS, "MaintenanceOrder", 10, true, updates).await;
+    let distinct: BTreeSet<&String> = by_keyset.iter().collect();
+    assert_eq!(distinct.len(), SCALE, "{by_keyset:?}");
+    assert!(by_keyset.len() > SCALE, "changed orders are read again");
+}
+
+#[tokio::test]
+async fn keyset_filters_on_coded_keys_follow_text_order() {
+    let sim = sim(120).await;
+    // An explicit key order on functional locations is text order (`1010-SP` after
+    // `1010-PK-…`), which is what `FunctionalLocation gt '…'` compares.
+    let (by_key, _) = all(
+        &url(&sim, LOCATIONS),
+        &[("$orderby", "FunctionalLocation asc")],
+    )
+    .await;
+    let keys: Vec<&str> = by_key
+        .iter()
+        .map(|r| r["FunctionalLocation"].as_str().unwrap())
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort_unstable();
+    assert_eq!(keys, sorted);
+    assert_eq!(keys.len(), 120);
+    // Page through by key, and through by (change time, key) while locations change.
+    let mut read = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let filter = after
+            .as_ref()
+            .map(|k| format!("FunctionalLocation gt '{k}'"))
+            .unwrap_or_default();
+        let (_, body) = get(
+            &url(&sim, LOCATIONS),
+            &[
+                ("$top", "25"),
+                ("$orderby", "FunctionalLocation asc"),
+                ("$filter", &filter),
+            ],
+        )
+        .await;
+        let results = body["d"]["results"].as_array().unwrap().clone();
+        read.extend(
+            results
+                .iter()
+                .map(|r| r["FunctionalLocation"].as_str().unwrap().to_owned()),
+        );
+        if results.len() < 25 {
+            break;
+        }
+        after = read.last().cloned();
+    }
+    assert_eq!(read, sorted);
+    let changing = |page: usize| {
+        (page < 3).then(|| json!({"entity": "locations", "op": "update", "count": 20}))
+    };
+    let by_time =
+        page_by_change_time(&sim, LOCATIONS, "FunctionalLocation", 25, true, changing).await;
+    let distinct: BTreeSet<&String> = by_time.iter().collect();
+    assert_eq!(distinct.len(), 120);
+}
+
+#[tokio::test]
+async fn keyset_pages_start_at_their_bound_at_scale() {
+    let sim = sim(100_000).await;
+    let started = std::time::Instant::now();
+    // The last page of a key-ordered read and of a change-time-ordered read: both must start
+    // at the bound rather than walk the 100 000 records before it.
+    for _ in 0..20 {
+        let (_, body) = get(
+            &url(&sim, ORDERS),
+            &[
+                ("$top", "1000"),
+                ("$orderby", "MaintenanceOrder asc"),
+                ("$filter", "MaintenanceOrder gt '4099000'"),
+            ],
+        )
+        .await;
+        assert_eq!(body["d"]["results"].as_array().unwrap().len(), 999);
+    }
+    let (_, last) = get(
+        &url(&sim, ORDERS),
+        &[("$top", "1"), ("$orderby", "LastChangeDateTime desc")],
+    )
+    .await;
+    let newest = &last["d"]["results"][0];
+    let x = offset_literal(change_ms(newest));
+    let filter = format!(
+        "LastChangeDateTime ge datetimeoffset'2000-01-01T00:00:00Z' and (LastChangeDateTime gt {x} or (LastChangeDateTime eq {x} and MaintenanceOrder gt '4000000'))"
+    );
+    for _ in 0..20 {
+        let (status, body) = get(
+            &url(&sim, ORDERS),
+            &[
+                ("$top", "1000"),
+                ("$orderby", "LastChangeDateTime asc,MaintenanceOrder asc"),
+                ("$filter", &filter),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let results = body["d"]["results"].as_array().unwrap();
+        assert_eq!(results.len(), 1);
+        assert_eq!(results[0]["MaintenanceOrder"], newest["MaintenanceOrder"]);
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -62,7 +62,7 @@ impl Default for EngineConfig {
 pub enum JobOutcome {
     /// Complete it, then queue the follow-up with [`Engine::follow_up`] (once the completed
     /// job has freed its dedupe key).
-    Done(Option<FollowUp>),
+    Done(Option<Box<FollowUp>>),
     /// Put this same job back for `at` (recurring jobs, or a transient store failure).
     Reschedule { at: Timestamp, note: String },
 }
@@ -630,7 +630,7 @@ impl Engine {
     }
 
     /// Queues a follow-up returned in [`JobOutcome::Done`]; call after completing the job.
-    pub async fn follow_up(&self, f: FollowUp) {
+    pub async fn follow_up(&self, f: Box<FollowUp>) {
         match schedule_next(self.store.as_ref(), &f.connection, &f.job, f.at).await {
             Ok(true) => {
                 let _ = self
@@ -699,11 +699,11 @@ struct Outcome {
 }
 
 fn follow(connection: &Connection, job: SyncJob, at: Timestamp) -> JobOutcome {
-    JobOutcome::Done(Some(FollowUp {
+    JobOutcome::Done(Some(Box::new(FollowUp {
         connection: connection.clone(),
         job,
         at,
-    }))
+    })))
 }
 
 fn newest(a: Option<&str>, b: Option<&str>) -> Option<String> {

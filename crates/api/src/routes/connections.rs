@@ -188,7 +188,12 @@ fn seal_credentials(
         .map_err(|e| ApiError::Internal(format!("cannot seal credentials: {e}")))
 }
 
-fn open_credentials(state: &AppState, ws: &Workspace, c: &Connection) -> ApiResult<Credentials> {
+/// The connection's decrypted upstream credentials (also used by the unified writes).
+pub(crate) fn open_credentials(
+    state: &AppState,
+    ws: &Workspace,
+    c: &Connection,
+) -> ApiResult<Credentials> {
     let plain = state
         .keyring
         .open(&ws.id, &ws.wrapped_data_key, &c.id, &c.sealed_credentials)

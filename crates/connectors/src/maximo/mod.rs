@@ -5,7 +5,9 @@
 //!
 //! Remote ids are the resource ids at the end of each record's `href`. Every entity but
 //! inventory follows changes server-side with `oslc.where=changedate>=…` ordered by
-//! `changedate`; inventory has no reliable `changedate` and is scanned in full.
+//! `changedate` and then the unique id; inventory has no reliable `changedate` and is scanned
+//! in full, in unique id order. Both page by keyset, so records changing during a listing never
+//! make others skipped ([`client`] explains how with AND-only `oslc.where`).
 
 pub mod client;
 pub mod mapping;
@@ -81,23 +83,16 @@ impl Connector for Maximo {
         }
     }
 
-    /// One page; the cursor is the next page number.
+    /// One page; the cursor is an opaque keyset position (see [`client`]'s module doc).
     async fn list(
         &self,
         ctx: &ConnectionContext,
         req: &ListRequest,
     ) -> Result<RecordPage, ConnectorError> {
         let os = self.readable(req.entity, "list")?;
-        let pageno = match req.cursor.as_deref() {
-            None => 1,
-            Some(c) => c.parse::<u32>().map_err(|_| ConnectorError::Invalid {
-                field: "cursor".into(),
-                message: "is not a cursor of this connector".into(),
-            })?,
-        };
         let page = self
             .client(ctx)?
-            .list(os, req.page_size, pageno, req.modified_since)
+            .list(os, req.cursor.as_deref(), req.modified_since, req.page_size)
             .await?;
         let records = page
             .members
@@ -106,7 +101,7 @@ impl Connector for Maximo {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(RecordPage {
             records,
-            next_cursor: page.next_page.map(|n| n.to_string()),
+            next_cursor: page.next,
         })
     }
 

@@ -1,7 +1,33 @@
 //! The S/4HANA OData v2 wire (reference/connectors.md §4): Basic auth of a communication user,
 //! `sap-client`, JSON under `{base_url}/sap/opu/odata/sap/<SERVICE>/<EntitySet>`, the
-//! `{"d":{"results":[…],"__next":…}}` envelope, `$top`/`$skip` paging that follows the
-//! server's `__next`, and the CSRF token handshake for writes ([`CsrfSession`]).
+//! `{"d":{"results":[…],"__next":…}}` envelope, keyset paging that follows the server's
+//! `__next`, and the CSRF token handshake for writes ([`CsrfSession`]).
+//!
+//! # Paging
+//!
+//! Lists are paged by keyset, not by `$skip`: an incremental read orders by
+//! `(LastChangeDateTime, key)` and asks for the page after the last record seen with
+//! `$filter=<since> and (LastChangeDateTime gt X or (LastChangeDateTime eq X and Key gt 'K'))`;
+//! a full read orders by key and asks for `Key gt 'K'`. With `$skip`, a record changed during
+//! the sync moves to the end of the change-time order and shifts every offset after it by one,
+//! so an unchanged record slides into the already-read range and is never read (and the next
+//! incremental read starts after the newest timestamp seen, so it is lost for good). A keyset
+//! position does not move when other records change: a changed record is read again at the
+//! end, and nothing is skipped.
+//!
+//! Precedence: when the server answers with `d.__next` (server-driven paging, e.g. because
+//! `$top` exceeds its own page size) that link is followed as is: it carries our filter and
+//! order, and only the server knows where its `$skiptoken` resumes. Only when a page ends
+//! without `__next` and was full (as many records as the `$top` asked for) does the next page
+//! come from the keyset position of its last record.
+//!
+//! Should a full page not advance the position (a server whose order disagrees with its own
+//! comparisons, e.g. timestamps finer than the milliseconds `/Date(ms)/` shows, UNVERIFIED
+//! for S/4HANA), the next page keeps the position and adds `$skip` for what was served, so a
+//! listing always ends.
+//!
+//! Cursors are opaque JSON ([`Cursor`]); a bare URL (cursors handed out before keyset paging)
+//! is still accepted and followed like a `__next`.
 
 use std::{collections::HashMap, sync::Mutex};
 
@@ -10,6 +36,7 @@ use reqwest::{
     header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, COOKIE, SET_COOKIE},
     Method, Url,
 };
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::{
@@ -116,7 +143,7 @@ pub fn entity_set(entity: Entity) -> Option<EntitySet> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page {
     pub items: Vec<Map<String, Value>>,
-    /// The URL of the next page (the server's `__next`, or the next `$skip`); `None` at the end.
+    /// The cursor of the next page (see [`Cursor`]); `None` at the end.
     pub next: Option<String>,
 }
 
@@ -258,19 +285,80 @@ impl<'a> Client<'a> {
             .map(|_| ())
     }
 
-    /// The first page of `set`: `$top`/`$skip`, the incremental filter and order, `$expand`.
-    pub fn first_page_url(&self, set: &EntitySet, since: Option<Timestamp>, page_size: u32) -> Url {
+    /// One page of `set`: the first when `cursor` is `None`, else the one `cursor` (a
+    /// [`Page::next`] handed out before) names. `since` and `page_size` apply to a first page
+    /// (and to bare-URL cursors of earlier versions); later pages take them from the cursor.
+    pub async fn list(
+        &self,
+        set: &EntitySet,
+        cursor: Option<&str>,
+        since: Option<Timestamp>,
+        page_size: u32,
+    ) -> Result<Page, ConnectorError> {
+        let state = match cursor {
+            None => Cursor::first(since, page_size),
+            Some(text) => Cursor::decode(text, since, page_size)?,
+        };
+        let url = match &state.at {
+            At::Next { url } => self.own_url(url)?,
+            At::Keyset { after, skip } => self.keyset_url(set, &state, after.as_ref(), *skip),
+        };
+        let (items, server_next) = self.fetch(url.clone()).await?;
+        let next = match server_next {
+            Some(next) => Some(Cursor {
+                at: At::Next { url: next },
+                ..state
+            }),
+            None => state.after_page(set, &url, &items)?,
+        };
+        Ok(Page {
+            items,
+            next: next.map(|c| c.encode()),
+        })
+    }
+
+    /// The URL of a client-driven page: `$top`, the incremental filter and the keyset
+    /// condition after `after`, the keyset order, `$skip` only as the no-progress fallback.
+    fn keyset_url(
+        &self,
+        set: &EntitySet,
+        cursor: &Cursor,
+        after: Option<&Position>,
+        skip: u64,
+    ) -> Url {
         let mut url = self.url(set.service, set.set);
+        let by_time = cursor.by_time(set);
+        let mut filters = Vec::new();
+        if let (Some(field), Some(since)) = (set.change_field.filter(|_| by_time), cursor.since) {
+            // Whole seconds, rounded down: `ge` then includes everything at or after `since`.
+            let since = chrono::DateTime::from_timestamp_millis(since).unwrap_or_default();
+            let literal = since.format("%Y-%m-%dT%H:%M:%SZ");
+            filters.push(format!("{field} ge datetimeoffset'{literal}'"));
+        }
+        if let Some(after) = after {
+            let key = format!("{} gt '{}'", set.key, after.key.replace('\'', "''"));
+            match (set.change_field.filter(|_| by_time), after.time) {
+                (Some(field), Some(ms)) => {
+                    let x = time_literal(ms);
+                    filters.push(format!("({field} gt {x} or ({field} eq {x} and {key}))"));
+                }
+                _ => filters.push(key),
+            }
+        }
         {
             let mut q = url.query_pairs_mut();
-            q.append_pair("$top", &page_size.clamp(1, MAX_PAGE_SIZE).to_string());
-            q.append_pair("$skip", "0");
-            if let (Some(field), Some(since)) = (set.change_field, since) {
-                // Whole seconds, rounded down: `ge` then includes everything at or after `since`.
-                let literal = since.format("%Y-%m-%dT%H:%M:%SZ");
-                q.append_pair("$filter", &format!("{field} ge datetimeoffset'{literal}'"));
-                q.append_pair("$orderby", &format!("{field} asc,{} asc", set.key));
+            q.append_pair("$top", &cursor.top.to_string());
+            if skip > 0 {
+                q.append_pair("$skip", &skip.to_string());
             }
+            if !filters.is_empty() {
+                q.append_pair("$filter", &filters.join(" and "));
+            }
+            let order = match set.change_field.filter(|_| by_time) {
+                Some(field) => format!("{field} asc,{} asc", set.key),
+                None => format!("{} asc", set.key),
+            };
+            q.append_pair("$orderby", &order);
             if let Some(expand) = set.expand {
                 q.append_pair("$expand", expand);
             }
@@ -278,24 +366,14 @@ impl<'a> Client<'a> {
         url
     }
 
-    /// One page from `url` (a first-page URL or a cursor handed out before).
-    pub async fn list(&self, url: &str) -> Result<Page, ConnectorError> {
-        let url = self.own_url(url)?;
-        let response = self
-            .http
-            .send(&self.request(Method::GET, url.clone()))
-            .await?;
+    /// One list answer from `url`: its entities and the server's `__next`.
+    async fn fetch(&self, url: Url) -> Result<Results, ConnectorError> {
+        let response = self.http.send(&self.request(Method::GET, url)).await?;
         let body: Value = response.json()?;
-        let (items, server_next) = results(&body).ok_or_else(|| ConnectorError::Upstream {
+        results(&body).ok_or_else(|| ConnectorError::Upstream {
             status: response.status.as_u16(),
             message: "an OData list answer without d.results".into(),
-        })?;
-        let next = match server_next {
-            Some(next) => Some(next),
-            // Client-driven paging: a full page means there may be more.
-            None => next_skip(&url, items.len()),
-        };
-        Ok(Page { items, next })
+        })
     }
 
     /// Refuses cursors that point anywhere but this system's OData root: the next URL comes
@@ -334,11 +412,8 @@ impl<'a> Client<'a> {
                 q.append_pair("$expand", expand);
             }
         }
-        let page = self.list(url.as_str()).await?;
-        page.items
-            .into_iter()
-            .next()
-            .ok_or(ConnectorError::NotFound)
+        let (items, _) = self.fetch(url).await?;
+        items.into_iter().next().ok_or(ConnectorError::NotFound)
     }
 
     /// A caller's raw request under `{base_url}/sap/opu/odata/sap` with this client's Basic
@@ -450,35 +525,182 @@ fn results(body: &Value) -> Option<Results> {
     Some((items, next))
 }
 
-/// The next client-driven page after `url` served `served` entities: `$skip` + `$top` when
-/// the page was full, else none.
-fn next_skip(url: &Url, served: usize) -> Option<String> {
-    let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
-    let top: usize = pairs.iter().find(|(k, _)| k == "$top")?.1.parse().ok()?;
-    if served < top || served == 0 {
-        return None;
-    }
-    let skip: usize = pairs
-        .iter()
-        .find(|(k, _)| k == "$skip")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    let mut next = url.clone();
-    {
-        let mut q = next.query_pairs_mut();
-        q.clear();
-        for (k, v) in &pairs {
-            if k == "$skip" {
-                q.append_pair(k, &(skip + served).to_string());
-            } else {
-                q.append_pair(k, v);
-            }
+/// Where a listing goes next: what [`Page::next`] encodes (as JSON; opaque to callers).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cursor {
+    /// The listing's `modified_since`, in milliseconds; `None` for a full read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    since: Option<i64>,
+    /// `$top` of every client-driven page.
+    top: u32,
+    at: At,
+}
+
+/// The page a [`Cursor`] names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum At {
+    /// The server's `d.__next`, followed as is.
+    Next { url: String },
+    /// The client-driven page after `after` (the first page when `None`), skipping `skip`
+    /// records there (non-zero only when a page did not advance the position).
+    Keyset {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        after: Option<Position>,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        skip: u64,
+    },
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// A keyset position: the last record served, by change time (incremental reads) and key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Position {
+    /// `LastChangeDateTime` in milliseconds; `None` in key order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    time: Option<i64>,
+    key: String,
+}
+
+impl Position {
+    /// Whether `self` comes strictly after `other` in the listing's order.
+    fn is_after(&self, other: &Position) -> bool {
+        match self.time.cmp(&other.time) {
+            std::cmp::Ordering::Equal => key_order(&self.key, &other.key).is_gt(),
+            o => o.is_gt(),
         }
-        if !pairs.iter().any(|(k, _)| k == "$skip") {
-            q.append_pair("$skip", &served.to_string());
+    }
+}
+
+impl Cursor {
+    fn first(since: Option<Timestamp>, page_size: u32) -> Cursor {
+        Cursor {
+            since: since.map(|t| t.timestamp_millis()),
+            top: page_size.clamp(1, MAX_PAGE_SIZE),
+            at: At::Keyset {
+                after: None,
+                skip: 0,
+            },
         }
     }
-    Some(next.to_string())
+
+    /// Reads a cursor; a bare URL (an earlier version's cursor: a `__next` or `$skip` link)
+    /// becomes a `__next` to follow, with the request's own `since` and page size.
+    fn decode(
+        text: &str,
+        since: Option<Timestamp>,
+        page_size: u32,
+    ) -> Result<Cursor, ConnectorError> {
+        if !text.trim_start().starts_with('{') {
+            return Ok(Cursor {
+                at: At::Next {
+                    url: text.to_owned(),
+                },
+                ..Cursor::first(since, page_size)
+            });
+        }
+        serde_json::from_str(text).map_err(|_| ConnectorError::Invalid {
+            field: "cursor".into(),
+            message: "is not a valid cursor".into(),
+        })
+    }
+
+    fn encode(&self) -> String {
+        // A struct of strings and numbers always serialises.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Whether the listing runs in change-time order (an incremental read of a set with a
+    /// change timestamp) rather than in key order.
+    fn by_time(&self, set: &EntitySet) -> bool {
+        self.since.is_some() && set.change_field.is_some()
+    }
+
+    /// The cursor after a page that came without `__next`: `None` when the page was not full
+    /// (the end), else the keyset position of its last record.
+    fn after_page(
+        &self,
+        set: &EntitySet,
+        url: &Url,
+        items: &[Map<String, Value>],
+    ) -> Result<Option<Cursor>, ConnectorError> {
+        // A `__next` link may carry what is left of `$top`; without one the server pages an
+        // unbounded request itself, and no `__next` means it is done.
+        let asked = url
+            .query_pairs()
+            .find(|(k, _)| k == "$top")
+            .and_then(|(_, v)| v.parse::<usize>().ok());
+        let Some(last) = items.last() else {
+            return Ok(None);
+        };
+        if asked.is_none_or(|top| items.len() < top) {
+            return Ok(None);
+        }
+        let position = self.position_of(set, last)?;
+        let at = match &self.at {
+            At::Keyset {
+                after: Some(before),
+                skip,
+            } if !position.is_after(before) => At::Keyset {
+                after: Some(before.clone()),
+                skip: skip + items.len() as u64,
+            },
+            _ => At::Keyset {
+                after: Some(position),
+                skip: 0,
+            },
+        };
+        Ok(Some(Cursor { at, ..self.clone() }))
+    }
+
+    /// The keyset position of `record`.
+    fn position_of(
+        &self,
+        set: &EntitySet,
+        record: &Map<String, Value>,
+    ) -> Result<Position, ConnectorError> {
+        let missing = |what: &str| ConnectorError::Upstream {
+            status: 200,
+            message: format!("an SAP {} entity has no {what} to page after", set.set),
+        };
+        let key = match record.get(set.key) {
+            Some(Value::String(k)) if !k.is_empty() => k.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => return Err(missing(set.key)),
+        };
+        let time = match set.change_field.filter(|_| self.by_time(set)) {
+            Some(field) => Some(
+                record
+                    .get(field)
+                    .and_then(super::mapping::odata_time)
+                    .ok_or_else(|| missing(field))?
+                    .timestamp_millis(),
+            ),
+            None => None,
+        };
+        Ok(Position { time, key })
+    }
+}
+
+/// Key order as SAP sorts keys: numeric keys (stored zero-padded) by value, others as text.
+fn key_order(a: &str, b: &str) -> std::cmp::Ordering {
+    let numeric = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
+    if numeric(a) && numeric(b) {
+        let (a, b) = (a.trim_start_matches('0'), b.trim_start_matches('0'));
+        a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+    } else {
+        a.cmp(b)
+    }
+}
+
+/// A `datetimeoffset'…'` literal of `ms`, with milliseconds: the precision `/Date(ms)/` shows,
+/// so `eq` matches the record the position was taken from.
+fn time_literal(ms: i64) -> String {
+    let t = chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default();
+    format!("datetimeoffset'{}'", t.format("%Y-%m-%dT%H:%M:%S%.3fZ"))
 }
 
 /// The token and the `Cookie` header value made of the response's `Set-Cookie` pairs.
@@ -552,15 +774,86 @@ mod tests {
         );
     }
 
+    fn set(entity: Entity) -> EntitySet {
+        entity_set(entity).unwrap()
+    }
+
+    fn record(key: &str, ms: i64) -> Map<String, Value> {
+        let v = serde_json::json!({"MaintenanceOrder": key, "LastChangeDateTime": format!("/Date({ms}+0000)/")});
+        v.as_object().unwrap().clone()
+    }
+
     #[test]
-    fn next_skip_advances_only_after_full_pages() {
-        let url = Url::parse("http://h/sap/opu/odata/sap/S/E?$top=2&$skip=4&$format=json").unwrap();
-        let next = next_skip(&url, 2).unwrap();
-        assert!(
-            next.contains("%24skip=6") || next.contains("$skip=6"),
-            "{next}"
+    fn incremental_pages_continue_after_the_last_time_and_key() {
+        let orders = set(Entity::WorkOrders);
+        let since = chrono::DateTime::from_timestamp_millis(1_705_276_800_000).unwrap();
+        let first = Cursor::first(Some(since), 2);
+        let url = Url::parse("http://h/x?$top=2").unwrap();
+        let items = [
+            record("4000002", 1_705_276_800_500),
+            record("4000001", 1_705_276_801_250),
+        ];
+        let next = first.after_page(&orders, &url, &items).unwrap().unwrap();
+        assert_eq!(
+            next.at,
+            At::Keyset {
+                after: Some(Position {
+                    time: Some(1_705_276_801_250),
+                    key: "4000001".into()
+                }),
+                skip: 0
+            }
         );
-        assert_eq!(next_skip(&url, 1), None);
+        // Round trip through the opaque text.
+        assert_eq!(Cursor::decode(&next.encode(), None, 9).unwrap(), next);
+        // A short page is the last.
+        assert_eq!(first.after_page(&orders, &url, &items[..1]).unwrap(), None);
+    }
+
+    #[test]
+    fn a_page_that_does_not_advance_falls_back_to_skip() {
+        let orders = set(Entity::WorkOrders);
+        let since = chrono::DateTime::from_timestamp_millis(0).unwrap();
+        let at = Position {
+            time: Some(5_000),
+            key: "4000009".into(),
+        };
+        let cursor = Cursor {
+            at: At::Keyset {
+                after: Some(at.clone()),
+                skip: 0,
+            },
+            ..Cursor::first(Some(since), 2)
+        };
+        let url = Url::parse("http://h/x?$top=2").unwrap();
+        let items = [record("4000010", 5_000), record("4000003", 5_000)];
+        let next = cursor.after_page(&orders, &url, &items).unwrap().unwrap();
+        assert_eq!(
+            next.at,
+            At::Keyset {
+                after: Some(at),
+                skip: 2
+            }
+        );
+    }
+
+    #[test]
+    fn bare_url_cursors_are_followed_as_next_links() {
+        let c = Cursor::decode("http://h/sap/opu/odata/sap/S/E?$skiptoken=5", None, 50).unwrap();
+        assert_eq!(
+            c.at,
+            At::Next {
+                url: "http://h/sap/opu/odata/sap/S/E?$skiptoken=5".into()
+            }
+        );
+        assert!(Cursor::decode("{nope", None, 50).is_err());
+    }
+
+    #[test]
+    fn numeric_keys_compare_by_value() {
+        assert!(key_order("10000010", "9999999").is_gt());
+        assert!(key_order("0010", "9").is_gt());
+        assert!(key_order("1010-SP", "1010-PK-BLR").is_gt());
     }
 
     #[test]

@@ -61,8 +61,9 @@ impl Connector for SapS4Hana {
         }
     }
 
-    /// `$filter=LastChangeDateTime ge datetimeoffset'…'` server-side; suppliers have no change
-    /// timestamp and are read in full.
+    /// `$filter=LastChangeDateTime ge datetimeoffset'…'` server-side, paged by keyset on
+    /// `(LastChangeDateTime, key)` so records changed mid-sync cannot make others be skipped
+    /// (see [`client`]); suppliers have no change timestamp and are read in full.
     fn incremental(&self, entity: Entity) -> Incremental {
         match entity_set(entity).and_then(|s| s.change_field) {
             Some(field) => Incremental::ServerFilter { field },
@@ -76,14 +77,15 @@ impl Connector for SapS4Hana {
         req: &ListRequest,
     ) -> Result<RecordPage, ConnectorError> {
         let set = self.readable(req.entity, "list")?;
-        let client = self.client(ctx)?;
-        let url = match &req.cursor {
-            Some(cursor) => cursor.clone(),
-            None => client
-                .first_page_url(&set, req.modified_since, req.page_size)
-                .to_string(),
-        };
-        let page = client.list(&url).await?;
+        let page = self
+            .client(ctx)?
+            .list(
+                &set,
+                req.cursor.as_deref(),
+                req.modified_since,
+                req.page_size,
+            )
+            .await?;
         let records = page
             .items
             .into_iter()

@@ -13,3 +13,4 @@ mod secrets_at_rest;
 mod sync;
 mod sync_resume;
 mod tryton;
+mod writes;

@@ -13,7 +13,10 @@ use crate::common::*;
 #[tokio::test]
 async fn initial_sync_counts_equal_trytons() {
     let server = support::Server::from_env();
-    let rpc = support::Rpc::login(&server).await.ensure_company(&server).await;
+    let rpc = support::Rpc::login(&server)
+        .await
+        .ensure_company(&server)
+        .await;
     // A record of our own, to find by name afterwards.
     let marker = format!("Millwright sync test {}", millwright_core::ids::new_id("t"));
     rpc.create("party.party", json!({"name": marker})).await;
@@ -43,17 +46,30 @@ async fn initial_sync_counts_equal_trytons() {
     for (path, model, domain) in [
         ("purchase-orders", "purchase.purchase", json!([])),
         ("vendors", "party.party", both.clone()),
-        ("inventory-items", "product.product", json!([["type", "=", "goods"]])),
+        (
+            "inventory-items",
+            "product.product",
+            json!([["type", "=", "goods"]]),
+        ),
         ("locations", "stock.location", json!([])),
         ("assets", "account.asset", json!([])),
         ("users", "res.user", both.clone()),
     ] {
-        let expected = rpc.ok(&format!("model.{model}.search_count"), json!([domain])).await;
+        let expected = rpc
+            .ok(&format!("model.{model}.search_count"), json!([domain]))
+            .await;
         let got = crate::sync::all_records(&env, &token, path, "").await;
-        assert_eq!(got.len() as i64, expected.as_i64().unwrap(), "{path} vs {model}");
+        assert_eq!(
+            got.len() as i64,
+            expected.as_i64().unwrap(),
+            "{path} vs {model}"
+        );
     }
     let vendors = crate::sync::all_records(&env, &token, "vendors", "").await;
-    let mine: Vec<&Value> = vendors.iter().filter(|v| v["name"] == marker.as_str()).collect();
+    let mine: Vec<&Value> = vendors
+        .iter()
+        .filter(|v| v["name"] == marker.as_str())
+        .collect();
     assert_eq!(mine.len(), 1, "the seeded party is there once");
     assert_eq!(mine[0]["display_name"], marker.as_str());
 }

@@ -13,7 +13,8 @@
 //! | the same with `/{id}` | GET |
 //!
 //! Every `/v1` call passes, outermost first: request counting, the injected outage,
-//! authentication (401), the injected rate limit (429), then the handler.
+//! authentication (401), the injected rate limit (429), the role check of
+//! `/__sim/credentials`' simulator-only `denied` list (403, see `auth`), then the handler.
 //!
 //! Where the reference marks the wire format UNVERIFIED, the simulator makes one consistent
 //! choice, documented where it is made: error bodies `{"message"}` (`error`), list limits and
@@ -76,6 +77,7 @@ impl Maintainx {
             credentials: RwLock::new(Credentials {
                 api_key: DEFAULT_API_KEY.to_owned(),
                 organization_id: ORGANIZATION_ID,
+                denied: Vec::new(),
             }),
         }
     }
@@ -115,6 +117,7 @@ pub(crate) fn build(opts: &SimOptions) -> (Router, Arc<Control>) {
     let mx = Arc::new(Maintainx::new(opts));
     let control = Control::new(error::rate_limited);
     let api = routes::router(mx.clone())
+        .layer(from_fn_with_state(mx.clone(), auth::authorize))
         .layer(from_fn_with_state(
             control.clone(),
             control::apply_rate_limit,

@@ -16,10 +16,19 @@
 //! ["mxapipo", …]`: object structures the key's user may not use, answered with 403
 //! `BMXAA0024E` (what a security group without the application's READ/INSERT grant gets).
 //!
+//! Paging is Maximo's: every request runs its query again on the current records, and `pageno`
+//! is an offset into that answer, so records changed between two pages shift the offsets (a
+//! changed record moves to the end of a `changedate` order). Keyset paging — `oslc.where` on the
+//! unique id (`workorderid>1200`), on `changedate="…"` ties, with a two-attribute
+//! `oslc.orderBy` — is answered like any other filter, which is what makes it gap-free. Every
+//! main object carries its numeric unique id (`assetuid`, `locationsid`, `workorderid`,
+//! `pmuid`, `inventoryid`, `poid`, `companiesid`), equal to the table id here.
+//!
 //! Known simplifications: answers are always lean (`lean=0`'s `spi:` names are not simulated);
 //! a supplied `wonum` on create is ignored (autokeyed, as by default); `oslc.where` supports
-//! `and` only; pages are at most 1000 records (`mxe.oslc.maxpagesize`), 1000 when
-//! `oslc.pageSize` is absent.
+//! `and` only; `stablepaging` is ignored (the reference does not say what its cursor holds);
+//! pages are at most 1000 records (`mxe.oslc.maxpagesize`), 1000 when `oslc.pageSize` is
+//! absent.
 
 mod data;
 mod error;
@@ -51,8 +60,8 @@ pub const DEFAULT_API_KEY: &str = "sim-maximo-key";
 /// The largest page served (`mxe.oslc.maxpagesize`); larger `oslc.pageSize` values are clamped.
 pub const MAX_PAGE_SIZE: usize = 1000;
 
-/// How many evaluated queries are remembered, so that paging through a filtered, ordered
-/// collection evaluates the filter once rather than once per page.
+/// How many sorted projections ([`CachedRows`]) are remembered, so that paging through a
+/// filtered, ordered collection generates its records once rather than once per page.
 const CACHED_QUERIES: usize = 8;
 
 /// The accepted key and what it may not touch.
@@ -62,13 +71,19 @@ struct Access {
     denied: Vec<Os>,
 }
 
-/// A query's matching record ids in answer order, valid while `version` is current.
-struct CachedQuery {
+/// Every live record of an object structure in one order, reduced to the attributes some
+/// query needed; valid while `version` is current.
+///
+/// Keyed by order and attributes rather than by filter: keyset paging sends a new
+/// `oslc.where` with every page (`workorderid>1200`, `changedate>="…"`), and re-generating
+/// every record for each page would make a 100 000-record listing quadratic. The filter is
+/// evaluated on these rows instead.
+struct CachedRows {
     os: Os,
-    filter: String,
     order: String,
+    attrs: Vec<String>,
     version: u64,
-    ids: Arc<Vec<u64>>,
+    rows: Arc<Vec<(u64, Map<String, Value>)>>,
 }
 
 /// Mutable state: one table per object structure (record index `i` has id `i + 1`).
@@ -76,7 +91,7 @@ struct Db {
     tables: Vec<Table<Value>>,
     /// Bumped by every write, invalidating cached queries.
     version: u64,
-    cache: VecDeque<CachedQuery>,
+    cache: VecDeque<CachedRows>,
     /// Chooses and alters records for `/__sim/mutate`.
     rng: Rng,
 }
@@ -139,61 +154,79 @@ impl Maximo {
         (os.rest_id(&record) == rest_id).then_some((id, record))
     }
 
-    /// The ids of the records matching `filter`, in `order` (id order when empty).
-    fn query(
+    /// The ids of the records matching `filter`, in `order` (id order when empty, and among
+    /// records the order ties). Evaluated on the current records at every call, as Maximo
+    /// runs the query again for every page: `pageno` offsets shift when records change.
+    fn query(&self, db: &mut Db, os: Os, filter: &str, order: &str) -> Result<Vec<u64>, String> {
+        let condition = Where::parse(filter)?;
+        let by = oslc::parse_order(order);
+        let table = &db.tables[os as usize];
+        if condition.is_empty() && by.is_empty() {
+            // The common unfiltered listing needs no record generated.
+            return Ok((1..table.next_id())
+                .filter(|id| table.contains(*id))
+                .collect());
+        }
+        let mut attrs: Vec<String> = by
+            .iter()
+            .map(|(k, _)| k.clone())
+            .chain(condition.attributes().map(str::to_owned))
+            .collect();
+        attrs.sort();
+        attrs.dedup();
+        let rows = self.sorted_rows(db, os, order, attrs);
+        Ok(rows
+            .iter()
+            .filter(|(_, row)| condition.matches(row))
+            .map(|(id, _)| *id)
+            .collect())
+    }
+
+    /// Every live record of `os` sorted by `order`, reduced to `attrs` (from the cache when
+    /// nothing was written since).
+    fn sorted_rows(
         &self,
         db: &mut Db,
         os: Os,
-        filter: &str,
         order: &str,
-    ) -> Result<Arc<Vec<u64>>, String> {
+        attrs: Vec<String>,
+    ) -> Arc<Vec<(u64, Map<String, Value>)>> {
         let version = db.version;
         if let Some(hit) = db
             .cache
             .iter()
-            .find(|c| c.os == os && c.filter == filter && c.order == order && c.version == version)
+            .find(|c| c.os == os && c.order == order && c.attrs == attrs && c.version == version)
         {
-            return Ok(hit.ids.clone());
+            return hit.rows.clone();
         }
-        let condition = Where::parse(filter)?;
         let by = oslc::parse_order(order);
         let table = &db.tables[os as usize];
-        let live = (1..table.next_id()).filter(|id| table.contains(*id));
-        let ids: Vec<u64> = if filter.trim().is_empty() && by.is_empty() {
-            // The common unfiltered listing needs no record generated.
-            live.collect()
-        } else {
-            let keys: Vec<String> = by.iter().map(|(k, _)| k.clone()).collect();
-            let mut hits: Vec<(u64, Map<String, Value>)> = live
-                .filter_map(|id| {
-                    let record = self.get(db, os, id)?;
-                    let record = record.as_object()?;
-                    condition.matches(record).then(|| {
-                        // Keep only the sort attributes: 100 000 whole records would not fit
-                        // comfortably in memory.
-                        let sort = keys
-                            .iter()
-                            .filter_map(|k| Some((k.clone(), record.get(k)?.clone())))
-                            .collect();
-                        (id, sort)
-                    })
-                })
-                .collect();
-            hits.sort_by(|a, b| oslc::order(&a.1, &b.1, &by).then(a.0.cmp(&b.0)));
-            hits.into_iter().map(|(id, _)| id).collect()
-        };
-        let ids = Arc::new(ids);
+        let mut rows: Vec<(u64, Map<String, Value>)> = (1..table.next_id())
+            .filter_map(|id| {
+                let record = self.get(db, os, id)?;
+                let record = record.as_object()?;
+                // Keep only what the query reads: 100 000 whole records would not fit
+                // comfortably in memory.
+                let row = attrs
+                    .iter()
+                    .filter_map(|k| Some((k.clone(), record.get(k)?.clone())))
+                    .collect();
+                Some((id, row))
+            })
+            .collect();
+        rows.sort_by(|a, b| oslc::order(&a.1, &b.1, &by).then(a.0.cmp(&b.0)));
+        let rows = Arc::new(rows);
         if db.cache.len() == CACHED_QUERIES {
             db.cache.pop_front();
         }
-        db.cache.push_back(CachedQuery {
+        db.cache.push_back(CachedRows {
             os,
-            filter: filter.to_owned(),
             order: order.to_owned(),
+            attrs,
             version,
-            ids: ids.clone(),
+            rows: rows.clone(),
         });
-        Ok(ids)
+        rows
     }
 
     /// Stores a changed record and invalidates cached queries.

@@ -68,6 +68,18 @@ impl Where {
         Ok(Where(clauses))
     }
 
+    /// Whether there is no condition at all.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The attributes the clauses read.
+    pub(crate) fn attributes(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|clause| match clause {
+            Clause::Compare { attr, .. } | Clause::In { attr, .. } => attr.as_str(),
+        })
+    }
+
     pub(crate) fn matches(&self, record: &Map<String, Value>) -> bool {
         self.0.iter().all(|clause| match clause {
             Clause::Compare { attr, op, value } => compare(record.get(attr), *op, value),

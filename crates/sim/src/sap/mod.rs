@@ -14,7 +14,8 @@
 //! Each service also answers its service document (`…/<SERVICE>/`) and `$metadata`, which is
 //! where clients fetch a CSRF token. Every call passes, outermost first: request counting, the
 //! injected outage, Basic authentication with `sap-client` (401), the injected rate limit
-//! (429), then the handler.
+//! (429), then the handler, which first checks the user's authorization for the service
+//! (403, simulator-only `denied` list of `/__sim/credentials`, see `auth`).
 //!
 //! `API_MAINTENANCEPLAN`'s property names for the cycle and dates
 //! (`MaintenancePlanCycleValue`/`Unit`, `LastCompletionDate`, `NextPlannedDate`,
@@ -91,6 +92,7 @@ impl Sap {
                 username: DEFAULT_USERNAME.to_owned(),
                 password: DEFAULT_PASSWORD.to_owned(),
                 client: DEFAULT_CLIENT.to_owned(),
+                denied: Vec::new(),
             }),
             sessions: Mutex::new(HashMap::new()),
             tokens: Mutex::new(crate::rng::Rng::new(opts.seed ^ 0xc5_4f)),

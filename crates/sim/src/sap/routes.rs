@@ -83,6 +83,10 @@ pub(crate) async fn handle(State(sap): State<Arc<Sap>>, request: Request) -> Res
         )
         .into_response(&transaction);
     }
+    // Gateway checks `S_SERVICE` before anything of the service runs, CSRF fetches included.
+    if let Err(e) = sap.credentials().authorize(&service) {
+        return e.into_response(&transaction);
+    }
     let ctx = Ctx {
         service_root: format!("http://{host}{PREFIX}{service_raw}/"),
         query,

@@ -561,4 +561,43 @@ mod tests {
         assert_eq!(page.len(), 249);
         assert_eq!(l.count(), 249);
     }
+
+    #[test]
+    fn keyset_filters_resume_inside_a_tie() {
+        let w = world();
+        let mut db = Db::new(&w);
+        let d = def(Kind::MaintenanceOrder);
+        // Five orders changed in the same millisecond: ties, broken by key.
+        let tie = w.anchor.0 + 7;
+        for i in [40, 3, 17, 250, 9] {
+            let mut r = w.generate(d.kind, i);
+            r.insert("LastChangeDateTime".into(), date_time_offset(tie).into());
+            db.set_mut(d.kind).put(i, r);
+        }
+        let iso = chrono::DateTime::from_timestamp_millis(tie)
+            .unwrap()
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string();
+        let filter = parse_filter(&format!(
+            "LastChangeDateTime ge datetimeoffset'2000-01-01T00:00:00Z' and (LastChangeDateTime gt datetimeoffset'{iso}' or (LastChangeDateTime eq datetimeoffset'{iso}' and MaintenanceOrder gt '4000009'))"
+        ))
+        .unwrap();
+        assert_eq!(
+            filter.time_lower_bound("LastChangeDateTime"),
+            Some((tie, false))
+        );
+        let l = Listing {
+            world: &w,
+            def: d,
+            set: db.set(d.kind),
+            filter: Some(&filter),
+            order: &Order::ChangeTime,
+        };
+        let (page, more) = l.page(None, 0, 10);
+        let keys: Vec<&str> = page
+            .iter()
+            .map(|(r, _)| r["MaintenanceOrder"].as_str().unwrap())
+            .collect();
+        assert_eq!((keys, more), (vec!["4000017", "4000040", "4000250"], false));
+    }
 }
