@@ -129,20 +129,24 @@ pub(crate) async fn apply_page(pool: &PgPool, page: PageWrite) -> StoreResult<Pa
     // What is stored for the page's remote ids, in one query.
     let mut known: HashMap<String, Known> = HashMap::new();
     if !page.records.is_empty() {
-        let remote_ids: Vec<&str> = page
+        // Looked up by primary key: record ids are derived from (connection, entity, remote id),
+        // so this is an exact index probe whatever the planner's statistics say. (Filtering on
+        // (connection_id, entity, remote_id = ANY) let a planner with stale statistics scan the
+        // whole (connection, entity) prefix on every page: quadratic initial syncs.)
+        let ids: Vec<&str> = page
             .records
             .iter()
-            .map(|r| r.remote_id.as_str())
+            .map(|r| r.id.as_str())
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
         let found: Vec<(String, String, String, Timestamp, Option<Timestamp>)> = sqlx::query_as(
             "SELECT remote_id, id, content_hash, created_at, deleted_at FROM records \
-             WHERE connection_id = $1 AND entity = $2 AND remote_id = ANY($3)",
+             WHERE id = ANY($3) AND connection_id = $1 AND entity = $2",
         )
         .bind(&page.connection_id)
         .bind(entity)
-        .bind(remote_ids)
+        .bind(ids)
         .fetch_all(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -264,13 +268,20 @@ pub(crate) async fn apply_page(pool: &PgPool, page: PageWrite) -> StoreResult<Pa
     if !page.deleted_remote_ids.is_empty() {
         let deleted = sqlx::query(
             "UPDATE records SET deleted_at = $3, updated_at = $3 \
-             WHERE connection_id = $1 AND entity = $2 AND remote_id = ANY($4) \
+             WHERE id = ANY($4) AND connection_id = $1 AND entity = $2 \
              AND deleted_at IS NULL RETURNING *",
         )
         .bind(&page.connection_id)
         .bind(entity)
         .bind(now)
-        .bind(&page.deleted_remote_ids)
+        .bind(
+            page.deleted_remote_ids
+                .iter()
+                .map(|remote| {
+                    millwright_core::record::record_id(&page.connection_id, page.entity, remote)
+                })
+                .collect::<Vec<_>>(),
+        )
         .fetch_all(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -381,7 +392,14 @@ pub(crate) async fn list_records(
     entity: Entity,
     query: &RecordQuery,
 ) -> StoreResult<RecordPage> {
-    let mut q = QueryBuilder::<Postgres>::new("SELECT * FROM records WHERE workspace_id = ");
+    // `remote_data` is the largest column; lists that do not show it skip reading it.
+    let mut q = QueryBuilder::<Postgres>::new(if query.with_remote_data {
+        "SELECT * FROM records WHERE workspace_id = "
+    } else {
+        "SELECT id, workspace_id, connection_id, entity, remote_id, data, custom_fields, \
+         NULL::jsonb AS remote_data, display_name, remote_created_at, remote_updated_at, \
+         content_hash, created_at, updated_at, deleted_at FROM records WHERE workspace_id = "
+    });
     q.push_bind(workspace_id.to_owned());
     q.push(" AND connection_id = ")
         .push_bind(connection_id.to_owned());

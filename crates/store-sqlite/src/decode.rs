@@ -243,6 +243,12 @@ pub(crate) const RECORD_COLS: &str = "id, workspace_id, connection_id, entity, r
      custom_fields, remote_data, display_name, remote_created_at, remote_updated_at, \
      content_hash, created_at, updated_at, deleted_at";
 
+/// [`RECORD_COLS`] without the raw source record, for lists that do not show it.
+pub(crate) const RECORD_COLS_LEAN: &str =
+    "id, workspace_id, connection_id, entity, remote_id, data, \
+     custom_fields, NULL AS remote_data, display_name, remote_created_at, remote_updated_at, \
+     content_hash, created_at, updated_at, deleted_at";
+
 pub(crate) fn record(row: &Row<'_>) -> StoreResult<StoredRecord> {
     let remote_data = match get::<Option<String>>(row, "remote_data")? {
         None => serde_json::Value::Null,

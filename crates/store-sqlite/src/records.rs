@@ -22,7 +22,9 @@ use rusqlite::{params, types::Value as SqlValue, Connection as SqlConn, Optional
 use serde_json::Value;
 
 use crate::connections::owner_and_status;
-use crate::decode::{self, all, json_text, micros, micros_opt, optional, RECORD_COLS};
+use crate::decode::{
+    self, all, json_text, micros, micros_opt, optional, RECORD_COLS, RECORD_COLS_LEAN,
+};
 use crate::error::Db;
 use crate::events;
 
@@ -345,8 +347,13 @@ pub(crate) fn list(
     entity: Entity,
     q: &RecordQuery,
 ) -> StoreResult<RecordPage> {
+    let cols = if q.with_remote_data {
+        RECORD_COLS
+    } else {
+        RECORD_COLS_LEAN
+    };
     let mut sql = format!(
-        "SELECT {RECORD_COLS} FROM records WHERE connection_id = ? AND entity = ? \
+        "SELECT {cols} FROM records WHERE connection_id = ? AND entity = ? \
          AND workspace_id = ?"
     );
     let mut args: Vec<SqlValue> = vec![

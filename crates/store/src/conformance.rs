@@ -139,6 +139,7 @@ macro_rules! __conformance_tests {
             sync_states_show_counts_pause_and_running_run,
             list_records_orders_filters_and_keysets,
             list_records_pages_2500_records_exactly_once,
+            list_records_reads_remote_data_only_when_asked,
             list_events_filters_and_pages_oldest_first,
             idempotent_responses_are_stored_once_and_purged,
             synced_data_is_isolated_between_workspaces,
@@ -3293,6 +3294,51 @@ pub async fn sync_states_show_counts_pause_and_running_run(store: Arc<dyn Store>
 /// Ordered by (`updated_at`, `id`); `after` is exclusive; `modified_after` inclusive,
 /// `modified_before` exclusive; deleted records only on request; filters on scalar fields by
 /// text and on array fields by membership.
+/// Lists skip the raw source record unless asked for it; a single record always has it.
+pub async fn list_records_reads_remote_data_only_when_asked(store: Arc<dyn Store>) {
+    let ws = workspace(&store, 10).await;
+    let (conn, _) = connection(&store, &ws, 1).await;
+    let e = Entity::Assets;
+    let w = record_write(&conn.id, e, "raw-1", json!({"name": "Pump"}));
+    store
+        .apply_page(page_write(
+            &conn,
+            e,
+            None,
+            vec![w.clone()],
+            &[],
+            time::now(),
+        ))
+        .await
+        .unwrap();
+    let lean = RecordQuery {
+        limit: 10,
+        ..RecordQuery::default()
+    };
+    let page = store
+        .list_records(&ws.id, &conn.id, e, &lean)
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.items[0].remote_data, serde_json::Value::Null);
+    assert_eq!(page.items[0].data, w.data);
+    let full = RecordQuery {
+        with_remote_data: true,
+        ..lean
+    };
+    let page = store
+        .list_records(&ws.id, &conn.id, e, &full)
+        .await
+        .unwrap();
+    assert_eq!(page.items[0].remote_data, w.remote_data);
+    let one = store
+        .get_record(&ws.id, &conn.id, e, &w.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(one.remote_data, w.remote_data);
+}
+
 pub async fn list_records_orders_filters_and_keysets(store: Arc<dyn Store>) {
     let ws = workspace(&store, 10).await;
     let (conn, _) = connection(&store, &ws, 1).await;

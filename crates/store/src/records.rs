@@ -84,6 +84,8 @@ pub struct RecordQuery {
     /// Equality on top-level unified fields: the field's JSON value, as text, equals the value
     /// (for arrays such as `assignee_ids`, membership).
     pub filters: Vec<(String, String)>,
+    /// Load each record's `remote_data` (the largest column); when `false` it reads as `null`.
+    pub with_remote_data: bool,
 }
 
 /// A page of records with the keyset position of the last one when more exist.

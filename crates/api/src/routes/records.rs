@@ -217,6 +217,13 @@ pub async fn list(
             }
         }
     }
+    // The raw record is read only when shown or when a field mapping reads from it.
+    q.with_remote_data = include_remote
+        || auth
+            .connection
+            .field_mappings
+            .get(entity.as_str())
+            .is_some();
     let page = state
         .store
         .list_records(&auth.workspace.id, &auth.connection_id, entity, &q)

@@ -358,7 +358,7 @@ async fn tokens_expire() {
         .await;
     assert_error(&past, 422, "VALIDATION_FAILED", "invalid_request_error");
 
-    let soon = (chrono::Utc::now() + chrono::Duration::milliseconds(1500)).to_rfc3339();
+    let soon = (chrono::Utc::now() + chrono::Duration::milliseconds(3000)).to_rfc3339();
     let issued = env
         .call(
             Method::POST,
@@ -375,7 +375,7 @@ async fn tokens_expire() {
             .0,
         StatusCode::OK
     );
-    tokio::time::sleep(Duration::from_millis(1700)).await;
+    tokio::time::sleep(Duration::from_millis(3200)).await;
     let got = env
         .call(Method::GET, "/api/v1/connection", &token, None)
         .await;

@@ -70,7 +70,7 @@ async fn a_run_killed_mid_way_resumes_without_duplicates_or_gaps() {
         System::Maintainx,
         SimOptions {
             seed: 11,
-            scale: 2000,
+            scale: 4000,
         },
     )
     .await
@@ -142,7 +142,7 @@ async fn a_run_killed_mid_way_resumes_without_duplicates_or_gaps() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(
-        (2..10).contains(&pages_before_kill),
+        (2..20).contains(&pages_before_kill),
         "killed mid-run at page {pages_before_kill}"
     );
     node.child.kill().unwrap(); // SIGKILL
@@ -163,8 +163,8 @@ async fn a_run_killed_mid_way_resumes_without_duplicates_or_gaps() {
     }
     let run = done.expect("the resumed run ends");
     assert_eq!(run["status"], "completed", "{run}");
-    assert_eq!(run["created"], 2000, "every record once: {run}");
-    assert_eq!(run["pages"], 10, "no page written twice: {run}");
+    assert_eq!(run["created"], 4000, "every record once: {run}");
+    assert_eq!(run["pages"], 20, "no page written twice: {run}");
     let runs = get(
         &http,
         &format!("{}/api/v1/connections/{con}/syncs", node.base),
@@ -177,7 +177,7 @@ async fn a_run_killed_mid_way_resumes_without_duplicates_or_gaps() {
         "the same run resumed, no second one"
     );
 
-    // No gap, no duplicate: 2,000 records and 2,000 created events.
+    // No gap, no duplicate: 4,000 records and 4,000 created events.
     let mut events = 0;
     let mut cursor = String::new();
     loop {
@@ -196,7 +196,7 @@ async fn a_run_killed_mid_way_resumes_without_duplicates_or_gaps() {
             None => break,
         }
     }
-    assert_eq!(events, 2000);
+    assert_eq!(events, 4000);
     let status = http
         .get(format!("{}/api/v1/sync-status", node.base))
         .bearer_auth(&key)
@@ -207,7 +207,7 @@ async fn a_run_killed_mid_way_resumes_without_duplicates_or_gaps() {
         .json::<Value>()
         .await
         .unwrap();
-    assert_eq!(status["data"][0]["record_count"], 2000);
+    assert_eq!(status["data"][0]["record_count"], 4000);
     node.child.kill().unwrap();
     node.child.wait().unwrap();
 }
