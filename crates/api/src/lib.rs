@@ -43,6 +43,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "request logs", description = "Every API request, redacted"),
         (name = "unified", description = "The unified API of one connection"),
         (name = "events", description = "Every event, the polling fallback to webhooks"),
+        (name = "webhooks", description = "Endpoints, secrets, deliveries and their attempts"),
     )
 )]
 struct ApiDoc;
@@ -80,6 +81,14 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sync::list_runs, sync::trigger_runs))
         .routes(routes!(sync::connection_sync_status))
         .routes(routes!(events::list))
+        .routes(routes!(webhooks::create, webhooks::list))
+        .routes(routes!(webhooks::get, webhooks::patch, webhooks::delete))
+        .routes(routes!(webhooks::secret))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::test))
+        .routes(routes!(webhooks::recover))
+        .routes(routes!(webhooks::list_deliveries))
+        .routes(routes!(webhooks::retry_delivery))
         .routes(routes!(passthrough::passthrough))
         .routes(routes!(field_mappings_route::list))
         .routes(routes!(entities::list_assets, entities::create_asset))

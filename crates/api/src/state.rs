@@ -17,6 +17,8 @@ pub struct ApiConfig {
     pub rate_limit_per_minute: u64,
     /// `http://host:port` under which this server is reached (Link URLs, docs).
     pub public_url: String,
+    /// Allow loopback and private addresses as webhook targets (development only).
+    pub allow_private_webhook_targets: bool,
 }
 
 impl Default for ApiConfig {
@@ -25,6 +27,7 @@ impl Default for ApiConfig {
             max_body_bytes: 1024 * 1024,
             rate_limit_per_minute: 600,
             public_url: "http://127.0.0.1:8080".into(),
+            allow_private_webhook_targets: false,
         }
     }
 }

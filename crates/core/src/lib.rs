@@ -13,6 +13,7 @@ pub mod scope;
 pub mod secrets;
 pub mod status;
 pub mod time;
+pub mod webhook;
 
 pub use entity::Entity;
 pub use scope::Scope;

@@ -33,6 +33,9 @@ pub struct Config {
     /// Seconds a worker leases a claimed job (a sync run, a purge) before another node may take
     /// it over; a crashed worker's jobs resume after this long.
     pub job_lease_seconds: u64,
+    /// Seconds a node leases a webhook delivery it is sending (more than the 10 s request
+    /// limit); a crashed node's deliveries are sent again after this long.
+    pub webhook_lease_seconds: u64,
 }
 
 impl Default for Config {
@@ -49,6 +52,7 @@ impl Default for Config {
             request_log_retention_days: 14,
             log_format: "text".into(),
             job_lease_seconds: 600,
+            webhook_lease_seconds: 60,
         }
     }
 }
@@ -66,6 +70,7 @@ const ENV_KEYS: &[&str] = &[
     "request_log_retention_days",
     "log_format",
     "job_lease_seconds",
+    "webhook_lease_seconds",
 ];
 
 /// Values given as flags; only the `Some` ones override.

@@ -15,6 +15,7 @@ use crate::{
     worker::{Worker, WorkerConfig},
 };
 use millwright_sync::{Engine, EngineConfig};
+use millwright_webhooks::dispatcher::{Dispatcher, DispatcherConfig};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Role {
@@ -90,6 +91,7 @@ pub async fn start(config: Config, role: Role) -> anyhow::Result<RunningServer> 
                 max_body_bytes: config.max_body_bytes,
                 rate_limit_per_minute: config.rate_limit_per_minute,
                 public_url,
+                allow_private_webhook_targets: config.allow_private_webhook_targets,
             },
         );
         let limiter = state.rate_limiter.clone();
@@ -140,6 +142,16 @@ pub async fn start(config: Config, role: Role) -> anyhow::Result<RunningServer> 
             },
         );
         tasks.push(tokio::spawn(worker.run(shutdown_rx.clone())));
+        let dispatcher = Dispatcher::new(
+            store.clone(),
+            keyring.clone(),
+            DispatcherConfig {
+                allow_private: config.allow_private_webhook_targets,
+                lease: chrono::Duration::seconds(config.webhook_lease_seconds.max(1) as i64),
+                ..DispatcherConfig::default()
+            },
+        );
+        tasks.push(tokio::spawn(dispatcher.run(shutdown_rx.clone())));
     }
 
     Ok(RunningServer {

@@ -18,12 +18,17 @@ mod migrations;
 mod rows;
 mod synced;
 pub mod testing;
+mod webhooks;
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use millwright_core::{
     credits::CreditUsage, scope, status::ConnectionStatus, time::Timestamp, Entity,
+};
+use millwright_store::{
+    AttemptOutcome, ClaimedDelivery, Delivery, DeliveryAttempt, DeliveryFilter, FanOut,
+    NewDelivery, NewWebhookEndpoint, WebhookEndpoint, WebhookEndpointPatch,
 };
 use millwright_store::{
     Connection, ConnectionFilter, ConnectionPatch, Disconnected, Event, EventFilter,
@@ -854,6 +859,126 @@ impl Store for PostgresStore {
 
     async fn purge_idempotent_responses(&self, before: Timestamp) -> StoreResult<u64> {
         synced::purge_idempotent_responses(&self.pool, before).await
+    }
+
+    // --- webhooks -------------------------------------------------------------------------
+
+    async fn create_webhook_endpoint(
+        &self,
+        new: NewWebhookEndpoint,
+    ) -> StoreResult<WebhookEndpoint> {
+        webhooks::create_endpoint(&self.pool, new).await
+    }
+
+    async fn get_webhook_endpoint(
+        &self,
+        workspace_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<WebhookEndpoint>> {
+        webhooks::get_endpoint(&self.pool, workspace_id, id).await
+    }
+
+    async fn list_webhook_endpoints(
+        &self,
+        workspace_id: &str,
+        page: &PageRequest,
+    ) -> StoreResult<Page<WebhookEndpoint>> {
+        webhooks::list_endpoints(&self.pool, workspace_id, page).await
+    }
+
+    async fn update_webhook_endpoint(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        patch: WebhookEndpointPatch,
+        now: Timestamp,
+    ) -> StoreResult<WebhookEndpoint> {
+        webhooks::update_endpoint(&self.pool, workspace_id, id, patch, now).await
+    }
+
+    async fn delete_webhook_endpoint(&self, workspace_id: &str, id: &str) -> StoreResult<()> {
+        webhooks::delete_endpoint(&self.pool, workspace_id, id).await
+    }
+
+    async fn fan_out_events(&self, limit: u32, now: Timestamp) -> StoreResult<FanOut> {
+        webhooks::fan_out_events(&self.pool, limit, now).await
+    }
+
+    async fn insert_test_event(
+        &self,
+        event: NewEvent,
+        delivery: NewDelivery,
+    ) -> StoreResult<Delivery> {
+        webhooks::insert_test_event(&self.pool, event, delivery).await
+    }
+
+    async fn claim_deliveries(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease: chrono::Duration,
+        per_endpoint: u32,
+        limit: u32,
+    ) -> StoreResult<Vec<ClaimedDelivery>> {
+        webhooks::claim_deliveries(&self.pool, worker, now, lease, per_endpoint, limit).await
+    }
+
+    async fn finish_attempt(
+        &self,
+        delivery_id: &str,
+        worker: &str,
+        attempt: DeliveryAttempt,
+        outcome: AttemptOutcome,
+    ) -> StoreResult<bool> {
+        webhooks::finish_attempt(&self.pool, delivery_id, worker, attempt, outcome).await
+    }
+
+    async fn list_deliveries(
+        &self,
+        workspace_id: &str,
+        filter: &DeliveryFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Delivery>> {
+        webhooks::list_deliveries(&self.pool, workspace_id, filter, page).await
+    }
+
+    async fn get_delivery(&self, workspace_id: &str, id: &str) -> StoreResult<Option<Delivery>> {
+        webhooks::get_delivery(&self.pool, workspace_id, id).await
+    }
+
+    async fn delivery_attempts(
+        &self,
+        workspace_id: &str,
+        delivery_ids: &[String],
+    ) -> StoreResult<Vec<DeliveryAttempt>> {
+        webhooks::delivery_attempts(&self.pool, workspace_id, delivery_ids).await
+    }
+
+    async fn retry_delivery(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Delivery> {
+        webhooks::retry_delivery(&self.pool, workspace_id, id, now).await
+    }
+
+    async fn recover_deliveries(
+        &self,
+        workspace_id: &str,
+        endpoint_id: &str,
+        since: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<u64> {
+        webhooks::recover_deliveries(&self.pool, workspace_id, endpoint_id, since, now).await
+    }
+
+    async fn disable_failing_endpoints(
+        &self,
+        cutoff: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<Vec<WebhookEndpoint>> {
+        webhooks::disable_failing_endpoints(&self.pool, cutoff, now).await
     }
 
     // --- request logs ---------------------------------------------------------------------

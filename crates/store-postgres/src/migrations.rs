@@ -30,6 +30,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "sync",
         sql: include_str!("../migrations/0002_sync.sql"),
     },
+    Migration {
+        version: 3,
+        name: "webhooks",
+        sql: include_str!("../migrations/0003_webhooks.sql"),
+    },
 ];
 
 /// The key of the advisory lock that serialises migrations across nodes. Any constant works as

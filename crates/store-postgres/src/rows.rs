@@ -4,11 +4,12 @@ use millwright_core::{
     credits::Deployment, scope, status::ConnectionStatus, time::Timestamp, Entity,
 };
 use millwright_store::{
-    Connection, Event, HealthSnapshot, IdempotentResponse, Job, JobState, RequestLog, RunStatus,
-    StoreError, StoreResult, StoredRecord, SyncMode, SyncRun, SyncState, TokenLookup, TokenRecord,
-    User, Workspace,
+    Connection, Delivery, DeliveryAttempt, DeliveryStatus, Event, HealthSnapshot,
+    IdempotentResponse, Job, JobState, RequestLog, RunStatus, StoreError, StoreResult,
+    StoredRecord, SyncMode, SyncRun, SyncState, TokenLookup, TokenRecord, User, WebhookEndpoint,
+    Workspace,
 };
-use sqlx::{postgres::PgRow, Row};
+use sqlx::{postgres::PgRow, types::Json, Row};
 
 /// Maps an sqlx error to the store's error: unique violations become [`StoreError::Conflict`]
 /// (the API turns them into 409s), undecodable values [`StoreError::Corrupt`], and everything
@@ -281,5 +282,57 @@ pub(crate) fn idempotent_response(row: &PgRow) -> StoreResult<IdempotentResponse
         status: col(row, "status")?,
         body: col(row, "body")?,
         created_at: col(row, "created_at")?,
+    })
+}
+
+/// A `webhook_endpoints` row.
+pub(crate) fn webhook_endpoint(row: &PgRow) -> StoreResult<WebhookEndpoint> {
+    Ok(WebhookEndpoint {
+        id: col(row, "id")?,
+        workspace_id: col(row, "workspace_id")?,
+        url: col(row, "url")?,
+        description: col(row, "description")?,
+        event_types: col::<Json<Vec<String>>>(row, "event_types")?.0,
+        connection_ids: col::<Json<Vec<String>>>(row, "connection_ids")?.0,
+        disabled: col(row, "disabled")?,
+        disabled_reason: col(row, "disabled_reason")?,
+        sealed_secret: col(row, "sealed_secret")?,
+        sealed_previous_secret: col(row, "sealed_previous_secret")?,
+        previous_secret_expires_at: col(row, "previous_secret_expires_at")?,
+        created_at: col(row, "created_at")?,
+        updated_at: col(row, "updated_at")?,
+    })
+}
+
+/// A `webhook_deliveries` row.
+pub(crate) fn delivery(row: &PgRow) -> StoreResult<Delivery> {
+    let id: String = col(row, "id")?;
+    let status: String = col(row, "status")?;
+    let status = DeliveryStatus::parse(&status)
+        .ok_or_else(|| StoreError::Corrupt(format!("delivery {id}: unknown status {status:?}")))?;
+    Ok(Delivery {
+        workspace_id: col(row, "workspace_id")?,
+        endpoint_id: col(row, "endpoint_id")?,
+        event_id: col(row, "event_id")?,
+        event_type: col(row, "event_type")?,
+        status,
+        attempts: col(row, "attempts")?,
+        next_attempt_at: col(row, "next_attempt_at")?,
+        first_attempt_at: col(row, "first_attempt_at")?,
+        last_attempt_at: col(row, "last_attempt_at")?,
+        created_at: col(row, "created_at")?,
+        id,
+    })
+}
+
+/// A `webhook_attempts` row.
+pub(crate) fn delivery_attempt(row: &PgRow) -> StoreResult<DeliveryAttempt> {
+    Ok(DeliveryAttempt {
+        delivery_id: col(row, "delivery_id")?,
+        attempted_at: col(row, "attempted_at")?,
+        status_code: col(row, "status_code")?,
+        duration_ms: col(row, "duration_ms")?,
+        response_excerpt: col(row, "response_excerpt")?,
+        error: col(row, "error")?,
     })
 }

@@ -11,9 +11,9 @@ use millwright_core::{
     Entity,
 };
 use millwright_store::{
-    Connection, Event, HealthSnapshot, IdempotentResponse, Job, JobState, RequestLog, RunStatus,
-    StoreError, StoreResult, StoredRecord, SyncMode, SyncRun, SyncState, TokenRecord, User,
-    Workspace,
+    Connection, Delivery, DeliveryAttempt, DeliveryStatus, Event, HealthSnapshot,
+    IdempotentResponse, Job, JobState, RequestLog, RunStatus, StoreError, StoreResult,
+    StoredRecord, SyncMode, SyncRun, SyncState, TokenRecord, User, WebhookEndpoint, Workspace,
 };
 use rusqlite::Row;
 use serde_json::Value;
@@ -342,6 +342,75 @@ pub(crate) fn idempotent_response(row: &Row<'_>) -> StoreResult<IdempotentRespon
         status: get(row, "status")?,
         body: get(row, "body")?,
         created_at: ts(row, "created_at")?,
+    })
+}
+
+/// A JSON array of strings (endpoint filters); anything else is corrupt.
+fn string_list(row: &Row<'_>, col: &str) -> StoreResult<Vec<String>> {
+    let text: String = get(row, col)?;
+    serde_json::from_str(&text)
+        .map_err(|e| corrupt(col, format!("expected a JSON array of strings: {e}")))
+}
+
+/// The stored form of an endpoint filter list.
+pub(crate) fn string_list_text(values: &[String]) -> StoreResult<String> {
+    serde_json::to_string(values).map_err(|e| StoreError::Backend(e.to_string()))
+}
+
+pub(crate) const WEBHOOK_ENDPOINT_COLS: &str = "id, workspace_id, url, description, event_types, \
+     connection_ids, disabled, disabled_reason, sealed_secret, sealed_previous_secret, \
+     previous_secret_expires_at, created_at, updated_at";
+
+pub(crate) fn webhook_endpoint(row: &Row<'_>) -> StoreResult<WebhookEndpoint> {
+    Ok(WebhookEndpoint {
+        id: get(row, "id")?,
+        workspace_id: get(row, "workspace_id")?,
+        url: get(row, "url")?,
+        description: get(row, "description")?,
+        event_types: string_list(row, "event_types")?,
+        connection_ids: string_list(row, "connection_ids")?,
+        disabled: boolean(row, "disabled")?,
+        disabled_reason: get(row, "disabled_reason")?,
+        sealed_secret: get(row, "sealed_secret")?,
+        sealed_previous_secret: get(row, "sealed_previous_secret")?,
+        previous_secret_expires_at: ts_opt(row, "previous_secret_expires_at")?,
+        created_at: ts(row, "created_at")?,
+        updated_at: ts(row, "updated_at")?,
+    })
+}
+
+pub(crate) const DELIVERY_COLS: &str = "id, workspace_id, endpoint_id, event_id, event_type, \
+     status, attempts, next_attempt_at, first_attempt_at, last_attempt_at, created_at";
+
+pub(crate) fn delivery(row: &Row<'_>) -> StoreResult<Delivery> {
+    let status: String = get(row, "status")?;
+    Ok(Delivery {
+        id: get(row, "id")?,
+        workspace_id: get(row, "workspace_id")?,
+        endpoint_id: get(row, "endpoint_id")?,
+        event_id: get(row, "event_id")?,
+        event_type: get(row, "event_type")?,
+        status: DeliveryStatus::parse(&status)
+            .ok_or_else(|| corrupt("status", format!("unknown delivery status {status:?}")))?,
+        attempts: get(row, "attempts")?,
+        next_attempt_at: ts_opt(row, "next_attempt_at")?,
+        first_attempt_at: ts_opt(row, "first_attempt_at")?,
+        last_attempt_at: ts_opt(row, "last_attempt_at")?,
+        created_at: ts(row, "created_at")?,
+    })
+}
+
+pub(crate) const ATTEMPT_COLS: &str =
+    "delivery_id, attempted_at, status_code, duration_ms, response_excerpt, error";
+
+pub(crate) fn attempt(row: &Row<'_>) -> StoreResult<DeliveryAttempt> {
+    Ok(DeliveryAttempt {
+        delivery_id: get(row, "delivery_id")?,
+        attempted_at: ts(row, "attempted_at")?,
+        status_code: get(row, "status_code")?,
+        duration_ms: get(row, "duration_ms")?,
+        response_excerpt: get(row, "response_excerpt")?,
+        error: get(row, "error")?,
     })
 }
 

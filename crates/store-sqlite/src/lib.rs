@@ -30,6 +30,7 @@ mod pool;
 mod records;
 mod request_logs;
 mod sync;
+mod webhooks;
 mod workspaces;
 
 use std::path::{Path, PathBuf};
@@ -37,11 +38,13 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use millwright_core::{credits::CreditUsage, status::ConnectionStatus, time::Timestamp, Entity};
 use millwright_store::{
-    Connection, ConnectionFilter, ConnectionPatch, Disconnected, Event, EventFilter,
-    IdempotentResponse, Job, NewConnection, NewEvent, NewJob, NewSyncRun, NewToken, NewUser,
-    NewWorkspace, Page, PageOutcome, PageRequest, PageWrite, Readiness, RecordPage, RecordQuery,
-    RequestLog, RequestLogFilter, RunEnd, Store, StoreError, StoreResult, StoredRecord, SyncRun,
-    SyncState, TokenLookup, TokenRecord, User, Workspace,
+    AttemptOutcome, ClaimedDelivery, Connection, ConnectionFilter, ConnectionPatch, Delivery,
+    DeliveryAttempt, DeliveryFilter, Disconnected, Event, EventFilter, FanOut, IdempotentResponse,
+    Job, NewConnection, NewDelivery, NewEvent, NewJob, NewSyncRun, NewToken, NewUser,
+    NewWebhookEndpoint, NewWorkspace, Page, PageOutcome, PageRequest, PageWrite, Readiness,
+    RecordPage, RecordQuery, RequestLog, RequestLogFilter, RunEnd, Store, StoreError, StoreResult,
+    StoredRecord, SyncRun, SyncState, TokenLookup, TokenRecord, User, WebhookEndpoint,
+    WebhookEndpointPatch, Workspace,
 };
 
 use crate::pool::Pool;
@@ -537,6 +540,167 @@ impl Store for SqliteStore {
     async fn purge_idempotent_responses(&self, before: Timestamp) -> StoreResult<u64> {
         self.pool
             .write(move |tx| idempotency::purge(tx, &before))
+            .await
+    }
+
+    // --- webhooks -------------------------------------------------------------------------
+
+    async fn create_webhook_endpoint(
+        &self,
+        new: NewWebhookEndpoint,
+    ) -> StoreResult<WebhookEndpoint> {
+        self.pool
+            .write(move |tx| webhooks::create_endpoint(tx, &new))
+            .await
+    }
+
+    async fn get_webhook_endpoint(
+        &self,
+        workspace_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<WebhookEndpoint>> {
+        let (ws, id) = (workspace_id.to_owned(), id.to_owned());
+        self.pool
+            .read(move |c| webhooks::get_endpoint(c, &ws, &id))
+            .await
+    }
+
+    async fn list_webhook_endpoints(
+        &self,
+        workspace_id: &str,
+        page: &PageRequest,
+    ) -> StoreResult<Page<WebhookEndpoint>> {
+        let (ws, page) = (workspace_id.to_owned(), page.clone());
+        self.pool
+            .read(move |c| webhooks::list_endpoints(c, &ws, &page))
+            .await
+    }
+
+    async fn update_webhook_endpoint(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        patch: WebhookEndpointPatch,
+        now: Timestamp,
+    ) -> StoreResult<WebhookEndpoint> {
+        let (ws, id) = (workspace_id.to_owned(), id.to_owned());
+        self.pool
+            .write(move |tx| webhooks::update_endpoint(tx, &ws, &id, &patch, &now))
+            .await
+    }
+
+    async fn delete_webhook_endpoint(&self, workspace_id: &str, id: &str) -> StoreResult<()> {
+        let (ws, id) = (workspace_id.to_owned(), id.to_owned());
+        self.pool
+            .write(move |tx| webhooks::delete_endpoint(tx, &ws, &id))
+            .await
+    }
+
+    async fn fan_out_events(&self, limit: u32, now: Timestamp) -> StoreResult<FanOut> {
+        self.pool
+            .write(move |tx| webhooks::fan_out(tx, limit, &now))
+            .await
+    }
+
+    async fn insert_test_event(
+        &self,
+        event: NewEvent,
+        delivery: NewDelivery,
+    ) -> StoreResult<Delivery> {
+        self.pool
+            .write(move |tx| webhooks::insert_test_event(tx, &event, &delivery))
+            .await
+    }
+
+    async fn claim_deliveries(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease: chrono::Duration,
+        per_endpoint: u32,
+        limit: u32,
+    ) -> StoreResult<Vec<ClaimedDelivery>> {
+        let worker = worker.to_owned();
+        self.pool
+            .write(move |tx| webhooks::claim(tx, &worker, &now, lease, per_endpoint, limit))
+            .await
+    }
+
+    async fn finish_attempt(
+        &self,
+        delivery_id: &str,
+        worker: &str,
+        attempt: DeliveryAttempt,
+        outcome: AttemptOutcome,
+    ) -> StoreResult<bool> {
+        let (id, worker) = (delivery_id.to_owned(), worker.to_owned());
+        self.pool
+            .write(move |tx| webhooks::finish_attempt(tx, &id, &worker, &attempt, outcome))
+            .await
+    }
+
+    async fn list_deliveries(
+        &self,
+        workspace_id: &str,
+        filter: &DeliveryFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Delivery>> {
+        let (ws, filter, page) = (workspace_id.to_owned(), filter.clone(), page.clone());
+        self.pool
+            .read(move |c| webhooks::list_deliveries(c, &ws, &filter, &page))
+            .await
+    }
+
+    async fn get_delivery(&self, workspace_id: &str, id: &str) -> StoreResult<Option<Delivery>> {
+        let (ws, id) = (workspace_id.to_owned(), id.to_owned());
+        self.pool
+            .read(move |c| webhooks::get_delivery(c, &ws, &id))
+            .await
+    }
+
+    async fn delivery_attempts(
+        &self,
+        workspace_id: &str,
+        delivery_ids: &[String],
+    ) -> StoreResult<Vec<DeliveryAttempt>> {
+        let (ws, ids) = (workspace_id.to_owned(), delivery_ids.to_vec());
+        self.pool
+            .read(move |c| webhooks::attempts(c, &ws, &ids))
+            .await
+    }
+
+    async fn retry_delivery(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Delivery> {
+        let (ws, id) = (workspace_id.to_owned(), id.to_owned());
+        self.pool
+            .write(move |tx| webhooks::retry(tx, &ws, &id, &now))
+            .await
+    }
+
+    async fn recover_deliveries(
+        &self,
+        workspace_id: &str,
+        endpoint_id: &str,
+        since: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<u64> {
+        let (ws, endpoint) = (workspace_id.to_owned(), endpoint_id.to_owned());
+        self.pool
+            .write(move |tx| webhooks::recover(tx, &ws, &endpoint, &since, &now))
+            .await
+    }
+
+    async fn disable_failing_endpoints(
+        &self,
+        cutoff: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<Vec<WebhookEndpoint>> {
+        self.pool
+            .write(move |tx| webhooks::disable_failing(tx, &cutoff, &now))
             .await
     }
 

@@ -26,6 +26,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "sync",
         sql: include_str!("../migrations/0002_sync.sql"),
     },
+    Migration {
+        version: 3,
+        name: "webhooks",
+        sql: include_str!("../migrations/0003_webhooks.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -146,5 +151,42 @@ mod tests {
             .query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))
             .unwrap();
         assert_eq!(rows, MIGRATIONS.len() as i64);
+    }
+
+    /// Events written before webhooks existed are not fanned out to endpoints created later;
+    /// events written afterwards are.
+    #[test]
+    fn events_before_0003_count_as_fanned_out() {
+        let mut c = Connection::open_in_memory().unwrap();
+        c.execute_batch(CREATE_TABLE).unwrap();
+        for m in MIGRATIONS.iter().filter(|m| m.version < 3) {
+            c.execute_batch(m.sql).unwrap();
+            c.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, 0)",
+                rusqlite::params![m.version, m.name],
+            )
+            .unwrap();
+        }
+        c.execute(
+            "INSERT INTO events (id, workspace_id, type, data, created_at) \
+             VALUES ('evt_old', 'ws_1', 'x.y', '{}', 0)",
+            [],
+        )
+        .unwrap();
+        migrate(&mut c).unwrap();
+        c.execute(
+            "INSERT INTO events (id, workspace_id, type, data, created_at) \
+             VALUES ('evt_new', 'ws_1', 'x.y', '{}', 0)",
+            [],
+        )
+        .unwrap();
+        let flags: Vec<(String, i64)> = c
+            .prepare("SELECT id, fanned_out FROM events ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(flags, vec![("evt_new".into(), 0), ("evt_old".into(), 1)]);
     }
 }

@@ -277,3 +277,87 @@ async fn synced_rows_decode_strictly() {
     );
     assert!(refused.is_err(), "STRICT refuses text in an INTEGER column");
 }
+
+/// Webhook rows decode strictly: filters must be JSON arrays of strings, `disabled` 0 or 1,
+/// delivery statuses known; STRICT refuses a value of the wrong type on write.
+#[tokio::test]
+async fn webhook_rows_decode_strictly() {
+    use millwright_store::{DeliveryFilter, NewWebhookEndpoint, PageRequest};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("webhooks.db");
+    let store = SqliteStore::open(&path).unwrap();
+    store.migrate().await.unwrap();
+    let ws = store.create_workspace(workspace_input(10)).await.unwrap();
+    let id = new_id("whe");
+    store
+        .create_webhook_endpoint(NewWebhookEndpoint {
+            id: id.clone(),
+            workspace_id: ws.id.clone(),
+            url: "https://hooks.example.com".into(),
+            description: None,
+            event_types: vec!["work_order.*".into()],
+            connection_ids: vec![],
+            disabled: false,
+            sealed_secret: vec![1; 32],
+            created_at: time::now(),
+        })
+        .await
+        .unwrap();
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    let stored: (String, String, i64) = raw
+        .query_row(
+            "SELECT event_types, connection_ids, disabled FROM webhook_endpoints WHERE id = ?1",
+            [&id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(stored, (r#"["work_order.*"]"#.into(), "[]".into(), 0));
+
+    let corrupt = |sql: &str| raw.execute(sql, [&id]).unwrap();
+    corrupt(r#"UPDATE webhook_endpoints SET event_types = '{"a": 1}' WHERE id = ?1"#);
+    let got = store.get_webhook_endpoint(&ws.id, &id).await;
+    assert!(
+        matches!(&got, Err(StoreError::Corrupt(m)) if m.contains("event_types")),
+        "{got:?}"
+    );
+    corrupt(r#"UPDATE webhook_endpoints SET event_types = '[1]' WHERE id = ?1"#);
+    assert!(matches!(
+        store.get_webhook_endpoint(&ws.id, &id).await,
+        Err(StoreError::Corrupt(_))
+    ));
+    corrupt(r#"UPDATE webhook_endpoints SET event_types = '[]', disabled = 2 WHERE id = ?1"#);
+    let got = store.get_webhook_endpoint(&ws.id, &id).await;
+    assert!(
+        matches!(&got, Err(StoreError::Corrupt(m)) if m.contains("disabled")),
+        "{got:?}"
+    );
+    corrupt("UPDATE webhook_endpoints SET disabled = 0 WHERE id = ?1");
+    assert!(store
+        .get_webhook_endpoint(&ws.id, &id)
+        .await
+        .unwrap()
+        .is_some());
+    let wrong_type = raw.execute(
+        "UPDATE webhook_endpoints SET created_at = 'yesterday' WHERE id = ?1",
+        [&id],
+    );
+    assert!(
+        wrong_type.is_err(),
+        "STRICT refuses text in an INTEGER column"
+    );
+
+    raw.execute(
+        "INSERT INTO webhook_deliveries (id, workspace_id, endpoint_id, event_id, event_type, \
+         status, attempts, created_at) VALUES ('whd_1', ?1, ?2, 'evt_1', 'x.y', 'lost', 0, 0)",
+        [&ws.id, &id],
+    )
+    .unwrap();
+    let got = store
+        .list_deliveries(&ws.id, &DeliveryFilter::default(), &PageRequest::first(10))
+        .await;
+    assert!(
+        matches!(&got, Err(StoreError::Corrupt(m)) if m.contains("lost")),
+        "{got:?}"
+    );
+}

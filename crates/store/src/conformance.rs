@@ -28,10 +28,12 @@ use millwright_core::{
 use serde_json::json;
 
 use crate::{
-    Connection, ConnectionFilter, ConnectionPatch, Event, EventFilter, IdempotentResponse, Job,
-    JobState, NewConnection, NewEvent, NewJob, NewSyncRun, NewToken, NewUser, NewWorkspace,
-    PageOutcome, PageRequest, PageWrite, RecordQuery, RecordWrite, RequestLog, RequestLogFilter,
-    RunEnd, RunStatus, Store, StoreError, StoredRecord, SyncMode, SyncRun, SyncState, TokenRecord,
+    AttemptOutcome, ClaimedDelivery, Connection, ConnectionFilter, ConnectionPatch, Delivery,
+    DeliveryAttempt, DeliveryFilter, DeliveryStatus, Event, EventFilter, FanOut,
+    IdempotentResponse, Job, JobState, NewConnection, NewDelivery, NewEvent, NewJob, NewSyncRun,
+    NewToken, NewUser, NewWebhookEndpoint, NewWorkspace, PageOutcome, PageRequest, PageWrite,
+    RecordQuery, RecordWrite, RequestLog, RequestLogFilter, RunEnd, RunStatus, Store, StoreError,
+    StoredRecord, SyncMode, SyncRun, SyncState, TokenRecord, WebhookEndpoint, WebhookEndpointPatch,
     Workspace,
 };
 
@@ -143,6 +145,17 @@ macro_rules! __conformance_tests {
             list_events_filters_and_pages_oldest_first,
             idempotent_responses_are_stored_once_and_purged,
             synced_data_is_isolated_between_workspaces,
+            webhook_endpoints_round_trip_list_and_isolation,
+            update_webhook_endpoint_patch_semantics,
+            delete_webhook_endpoint_cascades,
+            fan_out_creates_one_delivery_per_matching_endpoint,
+            test_events_carry_their_own_delivery_and_are_never_fanned_out,
+            claim_deliveries_respects_due_time_caps_and_disabled_endpoints,
+            delivery_leases_expire_and_only_the_holder_finishes,
+            finish_attempt_records_attempts_and_applies_each_outcome,
+            list_deliveries_filters_and_pages_newest_first,
+            retry_and_recover_requeue_failed_deliveries,
+            disable_failing_endpoints_disables_once_with_an_event,
         }
     };
 }
@@ -3875,6 +3888,1324 @@ pub async fn synced_data_is_isolated_between_workspaces(store: Arc<dyn Store>) {
     assert_eq!(all_runs(&store, &a.id, &conn.id, 10).await.len(), 1);
 }
 
+// --- webhooks ----------------------------------------------------------------------------
+
+/// Endpoints round-trip every field, a disabled one says why, lists go newest first, and one
+/// workspace never sees another's.
+pub async fn webhook_endpoints_round_trip_list_and_isolation(store: Arc<dyn Store>) {
+    let a = workspace(&store, 10).await;
+    let b = workspace(&store, 10).await;
+    let mut input = endpoint_input(&a, &["work_order.*", "sync.completed"], &["con_x"]);
+    input.description = Some("Plant floor".into());
+    let created = store.create_webhook_endpoint(input.clone()).await.unwrap();
+    let expected = WebhookEndpoint {
+        id: input.id.clone(),
+        workspace_id: a.id.clone(),
+        url: input.url.clone(),
+        description: Some("Plant floor".into()),
+        event_types: vec!["work_order.*".into(), "sync.completed".into()],
+        connection_ids: vec!["con_x".into()],
+        disabled: false,
+        disabled_reason: None,
+        sealed_secret: input.sealed_secret.clone(),
+        sealed_previous_secret: None,
+        previous_secret_expires_at: None,
+        created_at: input.created_at,
+        updated_at: input.created_at,
+    };
+    assert_eq!(created, expected);
+    assert_eq!(
+        store.get_webhook_endpoint(&a.id, &input.id).await.unwrap(),
+        Some(expected.clone())
+    );
+    assert_eq!(
+        store.get_webhook_endpoint(&b.id, &input.id).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.get_webhook_endpoint(&a.id, "whe_nope").await.unwrap(),
+        None
+    );
+    assert_err!(
+        store.create_webhook_endpoint(input).await,
+        StoreError::Conflict(_)
+    );
+
+    // Created disabled: by the workspace. Empty filters round-trip as empty lists.
+    let off = NewWebhookEndpoint {
+        disabled: true,
+        ..endpoint_input(&a, &[], &[])
+    };
+    let off = store.create_webhook_endpoint(off).await.unwrap();
+    assert!(off.disabled);
+    assert_eq!(off.disabled_reason.as_deref(), Some("by the workspace"));
+    assert!(off.event_types.is_empty() && off.connection_ids.is_empty());
+    assert_eq!(off.description, None);
+
+    let mut made = vec![created.id.clone(), off.id.clone()];
+    for _ in 0..3 {
+        made.push(endpoint(&store, &a, &[], &[]).await.id);
+    }
+    endpoint(&store, &b, &[], &[]).await;
+    made.sort();
+    made.reverse();
+    let listed = all_endpoints(&store, &a.id, 2).await;
+    assert_eq!(
+        listed.iter().map(|e| e.id.clone()).collect::<Vec<_>>(),
+        made
+    );
+    assert_eq!(listed.iter().find(|e| e.id == created.id), Some(&expected));
+    assert_eq!(all_endpoints(&store, &b.id, 2).await.len(), 1);
+    let page = store
+        .list_webhook_endpoints(
+            &a.id,
+            &PageRequest {
+                after: Some(made[1].clone()),
+                limit: 2,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        page.items.iter().map(|e| e.id.clone()).collect::<Vec<_>>(),
+        made[2..4].to_vec()
+    );
+    assert_eq!(page.next_after, Some(made[3].clone()));
+}
+
+/// A patch changes only what it names: `Some(None)` clears the description, re-enabling
+/// clears the reason, a rotation moves the current secret to the previous one with its expiry.
+/// Unknown and foreign endpoints are `NotFound`, and nothing changes.
+pub async fn update_webhook_endpoint_patch_semantics(store: Arc<dyn Store>) {
+    let a = workspace(&store, 10).await;
+    let b = workspace(&store, 10).await;
+    let mut input = endpoint_input(&a, &["asset.*"], &["con_1"]);
+    input.description = Some("first".into());
+    let original = store.create_webhook_endpoint(input.clone()).await.unwrap();
+    let t0 = time::now();
+    let at = |s: i64| t0 + Duration::seconds(s);
+
+    // An empty patch only touches updated_at.
+    let same = store
+        .update_webhook_endpoint(&a.id, &input.id, WebhookEndpointPatch::default(), at(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        same,
+        WebhookEndpoint {
+            updated_at: at(1),
+            ..original.clone()
+        }
+    );
+
+    let patch = WebhookEndpointPatch {
+        url: Some("https://hooks.example.com/v2".into()),
+        event_types: Some(vec!["work_order.created".into()]),
+        connection_ids: Some(vec![]),
+        ..WebhookEndpointPatch::default()
+    };
+    let changed = store
+        .update_webhook_endpoint(&a.id, &input.id, patch, at(2))
+        .await
+        .unwrap();
+    let mut expected = WebhookEndpoint {
+        url: "https://hooks.example.com/v2".into(),
+        event_types: vec!["work_order.created".into()],
+        connection_ids: vec![],
+        updated_at: at(2),
+        ..original.clone()
+    };
+    assert_eq!(changed, expected);
+    assert_eq!(changed.description.as_deref(), Some("first"));
+
+    let set = WebhookEndpointPatch {
+        description: Some(Some("second".into())),
+        ..WebhookEndpointPatch::default()
+    };
+    expected.description = Some("second".into());
+    expected.updated_at = at(3);
+    assert_eq!(
+        store
+            .update_webhook_endpoint(&a.id, &input.id, set, at(3))
+            .await
+            .unwrap(),
+        expected
+    );
+    let clear = WebhookEndpointPatch {
+        description: Some(None),
+        ..WebhookEndpointPatch::default()
+    };
+    expected.description = None;
+    expected.updated_at = at(4);
+    assert_eq!(
+        store
+            .update_webhook_endpoint(&a.id, &input.id, clear, at(4))
+            .await
+            .unwrap(),
+        expected
+    );
+
+    let disable = WebhookEndpointPatch {
+        disabled: Some(true),
+        ..WebhookEndpointPatch::default()
+    };
+    let off = store
+        .update_webhook_endpoint(&a.id, &input.id, disable, at(5))
+        .await
+        .unwrap();
+    assert!(off.disabled);
+    assert_eq!(off.disabled_reason.as_deref(), Some("by the workspace"));
+    let enable = WebhookEndpointPatch {
+        disabled: Some(false),
+        ..WebhookEndpointPatch::default()
+    };
+    let on = store
+        .update_webhook_endpoint(&a.id, &input.id, enable, at(6))
+        .await
+        .unwrap();
+    expected.updated_at = at(6);
+    assert_eq!(on, expected, "re-enabling clears the reason");
+
+    // Rotation: current → previous until the given time; a second rotation moves again.
+    let s2 = secrets::random_bytes::<32>().to_vec();
+    let rotate = WebhookEndpointPatch {
+        rotate_secret: Some((s2.clone(), at(86_400))),
+        ..WebhookEndpointPatch::default()
+    };
+    let rotated = store
+        .update_webhook_endpoint(&a.id, &input.id, rotate, at(7))
+        .await
+        .unwrap();
+    expected.sealed_secret = s2.clone();
+    expected.sealed_previous_secret = Some(input.sealed_secret.clone());
+    expected.previous_secret_expires_at = Some(at(86_400));
+    expected.updated_at = at(7);
+    assert_eq!(rotated, expected);
+    let s3 = secrets::random_bytes::<32>().to_vec();
+    let rotate = WebhookEndpointPatch {
+        rotate_secret: Some((s3.clone(), at(90_000))),
+        ..WebhookEndpointPatch::default()
+    };
+    let rotated = store
+        .update_webhook_endpoint(&a.id, &input.id, rotate, at(8))
+        .await
+        .unwrap();
+    assert_eq!(rotated.sealed_secret, s3);
+    assert_eq!(rotated.sealed_previous_secret, Some(s2));
+    assert_eq!(rotated.previous_secret_expires_at, Some(at(90_000)));
+    assert_eq!(
+        store.get_webhook_endpoint(&a.id, &input.id).await.unwrap(),
+        Some(rotated.clone())
+    );
+
+    let everything = WebhookEndpointPatch {
+        url: Some("https://evil.example.com".into()),
+        disabled: Some(true),
+        ..WebhookEndpointPatch::default()
+    };
+    assert_err!(
+        store
+            .update_webhook_endpoint(&b.id, &input.id, everything.clone(), at(9))
+            .await,
+        StoreError::NotFound
+    );
+    assert_err!(
+        store
+            .update_webhook_endpoint(&a.id, "whe_unknown", everything, at(9))
+            .await,
+        StoreError::NotFound
+    );
+    assert_eq!(
+        store.get_webhook_endpoint(&a.id, &input.id).await.unwrap(),
+        Some(rotated)
+    );
+}
+
+/// Deleting an endpoint deletes its deliveries and their attempts, and nothing of other
+/// endpoints; another workspace cannot delete it.
+pub async fn delete_webhook_endpoint_cascades(store: Arc<dyn Store>) {
+    let a = workspace(&store, 10).await;
+    let b = workspace(&store, 10).await;
+    let gone = endpoint(&store, &a, &[], &[]).await;
+    let kept = endpoint(&store, &a, &[], &[]).await;
+    let t0 = time::now();
+    let mut doomed = Vec::new();
+    for ep in [&gone, &gone, &kept] {
+        let d = test_delivery(&store, ep, t0).await;
+        doomed.push(d.id);
+    }
+    let claimed = store
+        .claim_deliveries("w1", t0, Duration::seconds(30), 10, 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 3);
+    for c in &claimed {
+        let outcome = AttemptOutcome::RetryAt(t0 + Duration::minutes(1));
+        let att = attempt(&c.delivery.id, t0, Some(500));
+        assert!(store
+            .finish_attempt(&c.delivery.id, "w1", att, outcome)
+            .await
+            .unwrap());
+    }
+    assert_eq!(
+        store.delivery_attempts(&a.id, &doomed).await.unwrap().len(),
+        3
+    );
+
+    assert_err!(
+        store.delete_webhook_endpoint(&b.id, &gone.id).await,
+        StoreError::NotFound
+    );
+    assert!(store
+        .get_webhook_endpoint(&a.id, &gone.id)
+        .await
+        .unwrap()
+        .is_some());
+    store
+        .delete_webhook_endpoint(&a.id, &gone.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_webhook_endpoint(&a.id, &gone.id).await.unwrap(),
+        None
+    );
+    assert_err!(
+        store.delete_webhook_endpoint(&a.id, &gone.id).await,
+        StoreError::NotFound
+    );
+    for id in &doomed[..2] {
+        assert_eq!(store.get_delivery(&a.id, id).await.unwrap(), None);
+    }
+    let left = all_deliveries(&store, &a.id, &DeliveryFilter::default(), 10).await;
+    assert_eq!(
+        left.iter().map(|d| d.id.clone()).collect::<Vec<_>>(),
+        vec![doomed[2].clone()]
+    );
+    let attempts = store.delivery_attempts(&a.id, &doomed).await.unwrap();
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(attempts[0].delivery_id, doomed[2]);
+    assert_eq!(all_endpoints(&store, &a.id, 10).await, vec![kept]);
+}
+
+/// One pending delivery, due now, per enabled endpoint of the event's workspace whose filters
+/// match; a second pass creates nothing; events appended later are picked next time, oldest
+/// first up to the limit.
+pub async fn fan_out_creates_one_delivery_per_matching_endpoint(store: Arc<dyn Store>) {
+    let a = workspace(&store, 10).await;
+    let b = workspace(&store, 10).await;
+    let (c1, c2) = (new_id(prefix::CONNECTION), new_id(prefix::CONNECTION));
+    let every = endpoint(&store, &a, &[], &[]).await;
+    let exact = endpoint(&store, &a, &["work_order.created"], &[]).await;
+    let prefixed = endpoint(&store, &a, &["work_order.*", "sync.completed"], &[]).await;
+    let of_c1 = endpoint(&store, &a, &[], &[c1.as_str()]).await;
+    let off = store
+        .create_webhook_endpoint(NewWebhookEndpoint {
+            disabled: true,
+            ..endpoint_input(&a, &[], &[])
+        })
+        .await
+        .unwrap();
+    let other = endpoint(&store, &b, &[], &[]).await;
+
+    let t0 = time::now();
+    let e_wo = bare_event(&a, Some(&c1), "work_order.created", t0);
+    let e_upd = bare_event(&a, Some(&c2), "work_order.updated", t0);
+    let e_asset = bare_event(&a, Some(&c1), "asset.created", t0);
+    let e_line = bare_event(&a, Some(&c2), "work_order_line.created", t0);
+    let e_sync = bare_event(&a, None, "sync.completed", t0);
+    let e_test = bare_event(&a, Some(&c1), "webhook.test", t0);
+    let e_b = bare_event(&b, Some(&c1), "work_order.created", t0);
+    for e in [&e_wo, &e_upd, &e_asset, &e_line, &e_sync, &e_test, &e_b] {
+        store.append_event(e.clone()).await.unwrap();
+    }
+
+    let now = t0 + Duration::seconds(5);
+    let expected: BTreeSet<(String, String)> = [
+        (&every, &e_wo),
+        (&every, &e_upd),
+        (&every, &e_asset),
+        (&every, &e_line),
+        (&every, &e_sync),
+        (&exact, &e_wo),
+        (&prefixed, &e_wo),
+        (&prefixed, &e_upd),
+        (&prefixed, &e_sync),
+        (&of_c1, &e_wo),
+        (&of_c1, &e_asset),
+        (&other, &e_b),
+    ]
+    .iter()
+    .map(|(ep, ev)| (ep.id.clone(), ev.id.clone()))
+    .collect();
+    let done = store.fan_out_events(100, now).await.unwrap();
+    assert_eq!(
+        done,
+        FanOut {
+            events: 7,
+            deliveries: expected.len() as u64
+        }
+    );
+    let mut got = all_deliveries(&store, &a.id, &DeliveryFilter::default(), 5).await;
+    got.extend(all_deliveries(&store, &b.id, &DeliveryFilter::default(), 5).await);
+    let pairs: BTreeSet<(String, String)> = got
+        .iter()
+        .map(|d| (d.endpoint_id.clone(), d.event_id.clone()))
+        .collect();
+    assert_eq!(pairs, expected);
+    assert_eq!(
+        got.len(),
+        expected.len(),
+        "one delivery per (endpoint, event)"
+    );
+    assert!(got.iter().all(|d| d.endpoint_id != off.id));
+    let events = [&e_wo, &e_upd, &e_asset, &e_line, &e_sync, &e_b];
+    for d in &got {
+        let ev = events.iter().find(|e| e.id == d.event_id).unwrap();
+        assert!(d.id.starts_with("whd_"), "{}", d.id);
+        assert_eq!(
+            d,
+            &Delivery {
+                id: d.id.clone(),
+                workspace_id: ev.workspace_id.clone(),
+                endpoint_id: d.endpoint_id.clone(),
+                event_id: ev.id.clone(),
+                event_type: ev.event_type.clone(),
+                status: DeliveryStatus::Pending,
+                attempts: 0,
+                next_attempt_at: Some(now),
+                first_attempt_at: None,
+                last_attempt_at: None,
+                created_at: now,
+            }
+        );
+    }
+
+    // A second pass finds nothing to do.
+    assert_eq!(
+        store.fan_out_events(100, now).await.unwrap(),
+        FanOut::default()
+    );
+
+    // Events appended later are picked next time, oldest first, `limit` at a time; the
+    // endpoint enabled in between gets only those.
+    let enable = WebhookEndpointPatch {
+        disabled: Some(false),
+        ..WebhookEndpointPatch::default()
+    };
+    store
+        .update_webhook_endpoint(&a.id, &off.id, enable, now)
+        .await
+        .unwrap();
+    let later: Vec<NewEvent> = (0..3)
+        .map(|_| bare_event(&a, Some(&c2), "asset.updated", now))
+        .collect();
+    for e in &later {
+        store.append_event(e.clone()).await.unwrap();
+    }
+    let first = store.fan_out_events(2, now).await.unwrap();
+    assert_eq!(
+        first,
+        FanOut {
+            events: 2,
+            deliveries: 4
+        }
+    );
+    let by_event = |id: &str| {
+        let store = store.clone();
+        let (ws, id) = (a.id.clone(), id.to_owned());
+        async move {
+            let filter = DeliveryFilter {
+                event_id: Some(id),
+                ..DeliveryFilter::default()
+            };
+            let mut eps: Vec<String> = all_deliveries(&store, &ws, &filter, 10)
+                .await
+                .into_iter()
+                .map(|d| d.endpoint_id)
+                .collect();
+            eps.sort();
+            eps
+        }
+    };
+    let mut both = vec![every.id.clone(), off.id.clone()];
+    both.sort();
+    let mut sorted_later: Vec<&NewEvent> = later.iter().collect();
+    sorted_later.sort_by(|x, y| x.id.cmp(&y.id));
+    assert_eq!(by_event(&sorted_later[0].id).await, both);
+    assert_eq!(by_event(&sorted_later[1].id).await, both);
+    assert!(
+        by_event(&sorted_later[2].id).await.is_empty(),
+        "beyond the limit"
+    );
+    assert_eq!(
+        store.fan_out_events(2, now).await.unwrap(),
+        FanOut {
+            events: 1,
+            deliveries: 2
+        }
+    );
+    assert_eq!(by_event(&sorted_later[2].id).await, both);
+    assert_eq!(
+        store.fan_out_events(2, now).await.unwrap(),
+        FanOut::default()
+    );
+    assert!(
+        by_event(&e_test.id).await.is_empty(),
+        "webhook.test is never fanned out"
+    );
+}
+
+/// A test event comes with exactly its one delivery and is never fanned out again; an endpoint
+/// of another workspace is refused with nothing written.
+pub async fn test_events_carry_their_own_delivery_and_are_never_fanned_out(store: Arc<dyn Store>) {
+    let a = workspace(&store, 10).await;
+    let b = workspace(&store, 10).await;
+    let target = endpoint(&store, &a, &[], &[]).await;
+    let bystander = endpoint(&store, &a, &[], &[]).await;
+    let foreign = endpoint(&store, &b, &[], &[]).await;
+    let t0 = time::now();
+
+    let (event, new) = test_event_input(&target, t0);
+    let delivery = store
+        .insert_test_event(event.clone(), new.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        delivery,
+        Delivery {
+            id: new.id.clone(),
+            workspace_id: a.id.clone(),
+            endpoint_id: target.id.clone(),
+            event_id: event.id.clone(),
+            event_type: "webhook.test".into(),
+            status: DeliveryStatus::Pending,
+            attempts: 0,
+            next_attempt_at: Some(t0),
+            first_attempt_at: None,
+            last_attempt_at: None,
+            created_at: t0,
+        }
+    );
+    assert_eq!(
+        store.get_delivery(&a.id, &new.id).await.unwrap(),
+        Some(delivery.clone())
+    );
+    let listed = all_events(&store, &a.id, &EventFilter::default(), 10).await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].id, event.id);
+    assert_eq!(listed[0].data, event.data);
+    assert_eq!(
+        store.fan_out_events(100, t0).await.unwrap(),
+        FanOut::default()
+    );
+
+    // Appended on its own, a webhook.test event is marked done without any delivery.
+    store
+        .append_event(bare_event(&a, None, "webhook.test", t0))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.fan_out_events(100, t0).await.unwrap(),
+        FanOut {
+            events: 1,
+            deliveries: 0
+        }
+    );
+    let all = all_deliveries(&store, &a.id, &DeliveryFilter::default(), 10).await;
+    assert_eq!(all, vec![delivery]);
+    assert!(all.iter().all(|d| d.endpoint_id != bystander.id));
+
+    // Another workspace's endpoint: refused, nothing written.
+    let (mut event, mut new) = test_event_input(&foreign, t0);
+    event.workspace_id = a.id.clone();
+    new.workspace_id = a.id.clone();
+    assert_err!(
+        store.insert_test_event(event.clone(), new.clone()).await,
+        StoreError::NotFound
+    );
+    assert_eq!(store.get_delivery(&a.id, &new.id).await.unwrap(), None);
+    assert_eq!(store.get_delivery(&b.id, &new.id).await.unwrap(), None);
+    assert!(all_events(&store, &a.id, &EventFilter::default(), 10)
+        .await
+        .iter()
+        .all(|e| e.id != event.id));
+}
+
+/// Claims take due, pending, unleased deliveries of enabled endpoints, oldest due first, at
+/// most `per_endpoint` per endpoint and `limit` in all, with their event and endpoint.
+pub async fn claim_deliveries_respects_due_time_caps_and_disabled_endpoints(store: Arc<dyn Store>) {
+    let a = workspace(&store, 10).await;
+    let e1 = endpoint(&store, &a, &[], &[]).await;
+    let e2 = endpoint(&store, &a, &[], &[]).await;
+    let e3 = endpoint(&store, &a, &[], &[]).await;
+    let t0 = time::now();
+    let at = |s: i64| t0 + Duration::seconds(s);
+    let d1a = test_delivery(&store, &e1, at(-9)).await;
+    let d1b = test_delivery(&store, &e1, at(-8)).await;
+    let d1c = test_delivery(&store, &e1, at(-7)).await;
+    let d1f = test_delivery(&store, &e1, at(60)).await;
+    let d2a = test_delivery(&store, &e2, at(-5)).await;
+    let d2b = test_delivery(&store, &e2, at(-4)).await;
+    let d3a = test_delivery(&store, &e3, at(-10)).await;
+    let disable = WebhookEndpointPatch {
+        disabled: Some(true),
+        ..WebhookEndpointPatch::default()
+    };
+    store
+        .update_webhook_endpoint(&a.id, &e3.id, disable, t0)
+        .await
+        .unwrap();
+    let hour = Duration::hours(1);
+
+    assert!(store
+        .claim_deliveries("w", t0, hour, 2, 0)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .claim_deliveries("w", t0, hour, 0, 10)
+        .await
+        .unwrap()
+        .is_empty());
+
+    let claimed = store.claim_deliveries("w1", t0, hour, 2, 3).await.unwrap();
+    assert_eq!(
+        claimed_ids(&claimed),
+        vec![d1a.id.clone(), d1b.id.clone(), d2a.id.clone()],
+        "capped per endpoint and in all, oldest due first"
+    );
+    let e2_now = store
+        .get_webhook_endpoint(&a.id, &e2.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let events = all_events(&store, &a.id, &EventFilter::default(), 50).await;
+    for c in &claimed {
+        assert_eq!(
+            Some(&c.delivery),
+            store
+                .get_delivery(&a.id, &c.delivery.id)
+                .await
+                .unwrap()
+                .as_ref(),
+            "claiming changes no visible field"
+        );
+        assert_eq!(c.delivery.status, DeliveryStatus::Pending);
+        assert_eq!(
+            Some(&c.event),
+            events.iter().find(|e| e.id == c.delivery.event_id)
+        );
+        assert_eq!(c.endpoint.id, c.delivery.endpoint_id);
+    }
+    assert_eq!(claimed[2].endpoint, e2_now);
+
+    // The rest that is due: not the leased ones, the future one or the disabled endpoint's.
+    let claimed = store
+        .claim_deliveries("w2", t0, hour, 10, 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed_ids(&claimed), vec![d1c.id.clone(), d2b.id.clone()]);
+    assert!(store
+        .claim_deliveries("w3", at(30), hour, 10, 10)
+        .await
+        .unwrap()
+        .is_empty());
+
+    let enable = WebhookEndpointPatch {
+        disabled: Some(false),
+        ..WebhookEndpointPatch::default()
+    };
+    store
+        .update_webhook_endpoint(&a.id, &e3.id, enable, t0)
+        .await
+        .unwrap();
+    let claimed = store
+        .claim_deliveries("w3", at(30), hour, 10, 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed_ids(&claimed), vec![d3a.id.clone()]);
+    assert!(!claimed[0].endpoint.disabled);
+    let claimed = store
+        .claim_deliveries("w3", at(60), hour, 10, 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed_ids(&claimed), vec![d1f.id.clone()], "due at last");
+}
+
+/// A lease keeps a delivery from other workers until it expires; only the holder of the lease
+/// can finish it, and a finish by anyone else writes nothing.
+pub async fn delivery_leases_expire_and_only_the_holder_finishes(store: Arc<dyn Store>) {
+    let a = workspace(&store, 10).await;
+    let ep = endpoint(&store, &a, &[], &[]).await;
+    let t0 = time::now();
+    let at = |s: i64| t0 + Duration::seconds(s);
+    let d = test_delivery(&store, &ep, at(-1)).await;
+    let lease = Duration::seconds(30);
+
+    assert_eq!(
+        claimed_ids(&store.claim_deliveries("w1", t0, lease, 5, 5).await.unwrap()),
+        vec![d.id.clone()]
+    );
+    assert!(store
+        .claim_deliveries("w2", at(10), lease, 5, 5)
+        .await
+        .unwrap()
+        .is_empty());
+    let outcome = AttemptOutcome::Succeeded;
+    assert!(!store
+        .finish_attempt(&d.id, "w2", attempt(&d.id, at(10), Some(200)), outcome)
+        .await
+        .unwrap());
+    assert_eq!(
+        store.get_delivery(&a.id, &d.id).await.unwrap(),
+        Some(d.clone())
+    );
+    assert!(store
+        .delivery_attempts(&a.id, std::slice::from_ref(&d.id))
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Expired: another worker takes it over; the first one has lost it.
+    assert_eq!(
+        claimed_ids(
+            &store
+                .claim_deliveries("w2", at(31), lease, 5, 5)
+                .await
+                .unwrap()
+        ),
+        vec![d.id.clone()]
+    );
+    assert!(!store
+        .finish_attempt(&d.id, "w1", attempt(&d.id, at(32), Some(200)), outcome)
+        .await
+        .unwrap());
+    assert_eq!(
+        store.get_delivery(&a.id, &d.id).await.unwrap(),
+        Some(d.clone())
+    );
+    let retry_at = at(90);
+    let att = attempt(&d.id, at(33), None);
+    assert!(store
+        .finish_attempt(&d.id, "w2", att.clone(), AttemptOutcome::RetryAt(retry_at))
+        .await
+        .unwrap());
+    let after = store.get_delivery(&a.id, &d.id).await.unwrap().unwrap();
+    assert_eq!(
+        after,
+        Delivery {
+            attempts: 1,
+            next_attempt_at: Some(retry_at),
+            first_attempt_at: Some(at(33)),
+            last_attempt_at: Some(at(33)),
+            ..d.clone()
+        }
+    );
+    assert_eq!(
+        store
+            .delivery_attempts(&a.id, std::slice::from_ref(&d.id))
+            .await
+            .unwrap(),
+        vec![att]
+    );
+    // The lease is released: finishing again fails, and the retry is claimable when due.
+    assert!(!store
+        .finish_attempt(&d.id, "w2", attempt(&d.id, at(34), Some(200)), outcome)
+        .await
+        .unwrap());
+    assert!(store
+        .claim_deliveries("w3", at(89), lease, 5, 5)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        claimed_ids(
+            &store
+                .claim_deliveries("w3", at(90), lease, 5, 5)
+                .await
+                .unwrap()
+        ),
+        vec![d.id.clone()]
+    );
+}
+
+/// Each outcome's effect: retries keep the delivery pending with its first attempt time, a
+/// success or failure ends it, `Gone` also disables the endpoint (only that one). Attempts are
+/// listed oldest first, per workspace.
+pub async fn finish_attempt_records_attempts_and_applies_each_outcome(store: Arc<dyn Store>) {
+    let a = workspace(&store, 10).await;
+    let b = workspace(&store, 10).await;
+    let ep = endpoint(&store, &a, &[], &[]).await;
+    let doomed = endpoint(&store, &a, &[], &[]).await;
+    let t0 = time::now();
+    let at = |s: i64| t0 + Duration::seconds(s);
+    let lease = Duration::seconds(30);
+    let retried = test_delivery(&store, &ep, t0).await;
+    let failed = test_delivery(&store, &ep, t0).await;
+    let gone = test_delivery(&store, &doomed, t0).await;
+
+    // Claims one delivery at `now` and finishes it with `outcome`.
+    let run = |d: &Delivery, now: Timestamp, att: DeliveryAttempt, outcome: AttemptOutcome| {
+        let store = store.clone();
+        let id = d.id.clone();
+        async move {
+            let worker = new_id("wrk");
+            let claimed = store
+                .claim_deliveries(&worker, now, lease, 10, 10)
+                .await
+                .unwrap();
+            assert!(claimed_ids(&claimed).contains(&id), "{id} is due at {now}");
+            assert!(store
+                .finish_attempt(&id, &worker, att, outcome)
+                .await
+                .unwrap());
+        }
+    };
+
+    let a1 = attempt(&retried.id, at(1), Some(503));
+    run(
+        &retried,
+        at(1),
+        a1.clone(),
+        AttemptOutcome::RetryAt(at(100)),
+    )
+    .await;
+    let a2 = attempt(&retried.id, at(100), None);
+    run(
+        &retried,
+        at(100),
+        a2.clone(),
+        AttemptOutcome::RetryAt(at(200)),
+    )
+    .await;
+    let mid = store
+        .get_delivery(&a.id, &retried.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(mid.status, DeliveryStatus::Pending);
+    assert_eq!(mid.attempts, 2);
+    assert_eq!(mid.next_attempt_at, Some(at(200)));
+    assert_eq!(mid.first_attempt_at, Some(at(1)), "set once per window");
+    assert_eq!(mid.last_attempt_at, Some(at(100)));
+    let a3 = attempt(&retried.id, at(200), Some(204));
+    run(&retried, at(200), a3.clone(), AttemptOutcome::Succeeded).await;
+    let done = store
+        .get_delivery(&a.id, &retried.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        done,
+        Delivery {
+            status: DeliveryStatus::Succeeded,
+            attempts: 3,
+            next_attempt_at: None,
+            first_attempt_at: Some(at(1)),
+            last_attempt_at: Some(at(200)),
+            ..retried.clone()
+        }
+    );
+    assert_eq!(
+        store
+            .delivery_attempts(&a.id, std::slice::from_ref(&retried.id))
+            .await
+            .unwrap(),
+        vec![a1.clone(), a2.clone(), a3.clone()]
+    );
+
+    let f1 = attempt(&failed.id, at(300), Some(500));
+    run(&failed, at(300), f1.clone(), AttemptOutcome::Failed).await;
+    assert_eq!(
+        store
+            .get_delivery(&a.id, &failed.id)
+            .await
+            .unwrap()
+            .unwrap(),
+        Delivery {
+            status: DeliveryStatus::Failed,
+            attempts: 1,
+            next_attempt_at: None,
+            first_attempt_at: Some(at(300)),
+            last_attempt_at: Some(at(300)),
+            ..failed.clone()
+        }
+    );
+
+    let g1 = attempt(&gone.id, at(400), Some(410));
+    run(&gone, at(400), g1.clone(), AttemptOutcome::Gone).await;
+    let g = store.get_delivery(&a.id, &gone.id).await.unwrap().unwrap();
+    assert_eq!(g.status, DeliveryStatus::Failed);
+    assert_eq!(g.next_attempt_at, None);
+    let disabled = store
+        .get_webhook_endpoint(&a.id, &doomed.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(disabled.disabled);
+    assert_eq!(disabled.disabled_reason.as_deref(), Some("410 Gone"));
+    let fine = store
+        .get_webhook_endpoint(&a.id, &ep.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!fine.disabled && fine.disabled_reason.is_none());
+
+    // Ended deliveries are never claimed again.
+    assert!(store
+        .claim_deliveries("late", at(10_000), lease, 10, 10)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Attempts of several deliveries, oldest first; none through another workspace.
+    let ids = vec![gone.id.clone(), retried.id.clone(), failed.id.clone()];
+    assert_eq!(
+        store.delivery_attempts(&a.id, &ids).await.unwrap(),
+        vec![a1, a2, a3, f1, g1]
+    );
+    assert!(store
+        .delivery_attempts(&b.id, &ids)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .delivery_attempts(&a.id, &[])
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+/// Deliveries list newest first with keyset paging, filtered by endpoint, status and event,
+/// and only the workspace's own.
+pub async fn list_deliveries_filters_and_pages_newest_first(store: Arc<dyn Store>) {
+    let a = workspace(&store, 10).await;
+    let b = workspace(&store, 10).await;
+    let e1 = endpoint(&store, &a, &[], &[]).await;
+    let e2 = endpoint(&store, &a, &[], &[]).await;
+    let eb = endpoint(&store, &b, &[], &[]).await;
+    let t0 = time::now();
+    let events: Vec<NewEvent> = (0..3)
+        .map(|_| bare_event(&a, None, "asset.created", t0))
+        .collect();
+    for e in &events {
+        store.append_event(e.clone()).await.unwrap();
+    }
+    store
+        .append_event(bare_event(&b, None, "asset.created", t0))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.fan_out_events(10, t0).await.unwrap(),
+        FanOut {
+            events: 4,
+            deliveries: 7
+        }
+    );
+    // Every delivery to e2 fails; e1's stay pending.
+    let claimed = store
+        .claim_deliveries("w", t0, Duration::seconds(30), 10, 10)
+        .await
+        .unwrap();
+    for c in claimed.iter().filter(|c| c.endpoint.id == e2.id) {
+        let att = attempt(&c.delivery.id, t0, Some(500));
+        assert!(store
+            .finish_attempt(&c.delivery.id, "w", att, AttemptOutcome::Failed)
+            .await
+            .unwrap());
+    }
+
+    let all = all_deliveries(&store, &a.id, &DeliveryFilter::default(), 2).await;
+    assert_eq!(all.len(), 6);
+    assert!(all.iter().all(|d| d.workspace_id == a.id));
+    let f = |endpoint: Option<&str>, status: Option<DeliveryStatus>, event: Option<&str>| {
+        DeliveryFilter {
+            endpoint_id: endpoint.map(str::to_owned),
+            status,
+            event_id: event.map(str::to_owned),
+        }
+    };
+    let expect = |pred: &dyn Fn(&Delivery) -> bool| -> Vec<String> {
+        all.iter()
+            .filter(|d| pred(d))
+            .map(|d| d.id.clone())
+            .collect()
+    };
+    let list = |filter: DeliveryFilter| {
+        let store = store.clone();
+        let ws = a.id.clone();
+        async move {
+            all_deliveries(&store, &ws, &filter, 2)
+                .await
+                .into_iter()
+                .map(|d| d.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    let of_e1 = list(f(Some(&e1.id), None, None)).await;
+    assert_eq!(of_e1.len(), 3);
+    assert_eq!(of_e1, expect(&|d| d.endpoint_id == e1.id));
+    let failed = list(f(None, Some(DeliveryStatus::Failed), None)).await;
+    assert_eq!(failed, expect(&|d| d.endpoint_id == e2.id));
+    assert_eq!(failed.len(), 3);
+    assert_eq!(
+        list(f(None, Some(DeliveryStatus::Pending), None)).await,
+        of_e1
+    );
+    assert!(list(f(None, Some(DeliveryStatus::Succeeded), None))
+        .await
+        .is_empty());
+    let of_event = list(f(None, None, Some(&events[1].id))).await;
+    assert_eq!(of_event.len(), 2);
+    assert_eq!(of_event, expect(&|d| d.event_id == events[1].id));
+    let one = list(f(
+        Some(&e2.id),
+        Some(DeliveryStatus::Failed),
+        Some(&events[2].id),
+    ))
+    .await;
+    assert_eq!(
+        one,
+        expect(&|d| d.endpoint_id == e2.id && d.event_id == events[2].id)
+    );
+    assert_eq!(one.len(), 1);
+    assert!(list(f(Some(&e1.id), Some(DeliveryStatus::Failed), None))
+        .await
+        .is_empty());
+    assert!(list(f(Some(&eb.id), None, None)).await.is_empty());
+
+    // Paging from the middle.
+    let page = store
+        .list_deliveries(
+            &a.id,
+            &DeliveryFilter::default(),
+            &PageRequest {
+                after: Some(all[1].id.clone()),
+                limit: 3,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.items, all[2..5].to_vec());
+    assert_eq!(page.next_after, Some(all[4].id.clone()));
+
+    // Isolation.
+    let theirs = all_deliveries(&store, &b.id, &DeliveryFilter::default(), 2).await;
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(theirs[0].endpoint_id, eb.id);
+    assert_eq!(store.get_delivery(&b.id, &all[0].id).await.unwrap(), None);
+    assert_eq!(
+        store.get_delivery(&a.id, &theirs[0].id).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .get_delivery(&a.id, &all[0].id)
+            .await
+            .unwrap()
+            .as_ref(),
+        Some(&all[0])
+    );
+}
+
+/// A manual retry puts any delivery back to pending, due now, with a fresh window; recovery
+/// does so for the failed deliveries of one endpoint created since a time.
+pub async fn retry_and_recover_requeue_failed_deliveries(store: Arc<dyn Store>) {
+    let a = workspace(&store, 10).await;
+    let b = workspace(&store, 10).await;
+    let ep = endpoint(&store, &a, &["asset.*"], &[]).await;
+    let neighbour = endpoint(&store, &a, &["asset.*"], &[]).await;
+    let t0 = time::now();
+    let at = |s: i64| t0 + Duration::seconds(s);
+    // Deliveries created two hours, one hour and zero hours before t0.
+    for created in [at(-7200), at(-3600), t0] {
+        store
+            .append_event(bare_event(&a, None, "asset.created", created))
+            .await
+            .unwrap();
+        store.fan_out_events(10, created).await.unwrap();
+    }
+    let claimed = store
+        .claim_deliveries("w", t0, Duration::seconds(30), 10, 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 6);
+    let mut succeeded = None;
+    for c in &claimed {
+        let outcome = if c.endpoint.id == ep.id && c.delivery.created_at == at(-3600) {
+            succeeded = Some(c.delivery.id.clone());
+            AttemptOutcome::Succeeded
+        } else {
+            AttemptOutcome::Failed
+        };
+        let att = attempt(&c.delivery.id, t0, Some(500));
+        assert!(store
+            .finish_attempt(&c.delivery.id, "w", att, outcome)
+            .await
+            .unwrap());
+    }
+    let succeeded = succeeded.unwrap();
+    let before = all_deliveries(&store, &a.id, &DeliveryFilter::default(), 10).await;
+
+    // Another workspace recovers nothing.
+    assert_eq!(
+        store
+            .recover_deliveries(&b.id, &ep.id, at(-10_000), at(5))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        all_deliveries(&store, &a.id, &DeliveryFilter::default(), 10).await,
+        before
+    );
+
+    // Since one hour ago: the failed one created at t0 only (the one an hour ago succeeded).
+    let n = store
+        .recover_deliveries(&a.id, &ep.id, at(-3600), at(5))
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    let after = all_deliveries(&store, &a.id, &DeliveryFilter::default(), 10).await;
+    for (old, new) in before.iter().zip(&after) {
+        assert_eq!(old.id, new.id);
+        if old.endpoint_id == ep.id && old.created_at == t0 {
+            assert_eq!(
+                new,
+                &Delivery {
+                    status: DeliveryStatus::Pending,
+                    next_attempt_at: Some(at(5)),
+                    first_attempt_at: None,
+                    ..old.clone()
+                }
+            );
+            assert_eq!(new.attempts, 1);
+            assert_eq!(new.last_attempt_at, Some(t0));
+        } else {
+            assert_eq!(old, new, "untouched");
+        }
+    }
+    let n = store
+        .recover_deliveries(&a.id, &ep.id, at(-7200), at(6))
+        .await
+        .unwrap();
+    assert_eq!(
+        n, 1,
+        "the one created two hours ago; the pending one is no longer failed"
+    );
+    let neighbours = all_deliveries(
+        &store,
+        &a.id,
+        &DeliveryFilter {
+            endpoint_id: Some(neighbour.id.clone()),
+            ..DeliveryFilter::default()
+        },
+        10,
+    )
+    .await;
+    assert!(neighbours
+        .iter()
+        .all(|d| d.status == DeliveryStatus::Failed));
+
+    // A manual retry, of a succeeded delivery too.
+    assert_err!(
+        store.retry_delivery(&b.id, &succeeded, at(7)).await,
+        StoreError::NotFound
+    );
+    assert_err!(
+        store.retry_delivery(&a.id, "whd_unknown", at(7)).await,
+        StoreError::NotFound
+    );
+    let old = store
+        .get_delivery(&a.id, &succeeded)
+        .await
+        .unwrap()
+        .unwrap();
+    let retried = store
+        .retry_delivery(&a.id, &succeeded, at(7))
+        .await
+        .unwrap();
+    assert_eq!(
+        retried,
+        Delivery {
+            status: DeliveryStatus::Pending,
+            next_attempt_at: Some(at(7)),
+            first_attempt_at: None,
+            ..old
+        }
+    );
+    assert_eq!(
+        store.get_delivery(&a.id, &succeeded).await.unwrap(),
+        Some(retried)
+    );
+
+    // Everything re-queued is claimable again; the new window starts at the next attempt.
+    let claimed = store
+        .claim_deliveries("w2", at(7), Duration::seconds(30), 10, 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 3);
+    assert!(claimed.iter().all(|c| c.endpoint.id == ep.id));
+    let c = &claimed[0];
+    let att = attempt(&c.delivery.id, at(8), None);
+    let retry = AttemptOutcome::RetryAt(at(60));
+    assert!(store
+        .finish_attempt(&c.delivery.id, "w2", att, retry)
+        .await
+        .unwrap());
+    let d = store
+        .get_delivery(&a.id, &c.delivery.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.first_attempt_at, Some(at(8)));
+    assert_eq!(d.attempts, 2);
+}
+
+/// Endpoints whose deliveries have all failed since the cutoff are disabled once, each with one
+/// `webhook.endpoint.disabled` event in its workspace (which is then fanned out like any other).
+pub async fn disable_failing_endpoints_disables_once_with_an_event(store: Arc<dyn Store>) {
+    let a = workspace(&store, 10).await;
+    let b = workspace(&store, 10).await;
+    let t0 = time::now();
+    let days = |d: i64| t0 - Duration::days(d);
+    let cutoff = days(5);
+    let failing = endpoint(&store, &a, &[], &[]).await;
+    let recent = endpoint(&store, &a, &[], &[]).await;
+    let recovered = endpoint(&store, &a, &[], &[]).await;
+    let by_hand = endpoint(&store, &a, &[], &[]).await;
+    let quiet = endpoint(&store, &a, &[], &[]).await;
+    let theirs = endpoint(&store, &b, &[], &[]).await;
+
+    // Each delivery is attempted once, at `attempted`, with `outcome`.
+    let deliver = |ep: &WebhookEndpoint, attempted: Timestamp, outcome: AttemptOutcome| {
+        let store = store.clone();
+        let ep = ep.clone();
+        async move {
+            let d = test_delivery(&store, &ep, attempted).await;
+            let worker = new_id("wrk");
+            let claimed = store
+                .claim_deliveries(&worker, attempted, Duration::seconds(30), 100, 100)
+                .await
+                .unwrap();
+            assert!(claimed_ids(&claimed).contains(&d.id));
+            let att = attempt(&d.id, attempted, Some(500));
+            assert!(store
+                .finish_attempt(&d.id, &worker, att, outcome)
+                .await
+                .unwrap());
+        }
+    };
+    let failed = AttemptOutcome::Failed;
+    deliver(&failing, days(6), failed).await;
+    deliver(&failing, days(2), failed).await;
+    deliver(&recent, days(1), failed).await;
+    deliver(&recovered, days(6), failed).await;
+    deliver(&recovered, days(1), AttemptOutcome::Succeeded).await;
+    deliver(&by_hand, days(7), failed).await;
+    deliver(&theirs, days(5), failed).await;
+    let off = WebhookEndpointPatch {
+        disabled: Some(true),
+        ..WebhookEndpointPatch::default()
+    };
+    store
+        .update_webhook_endpoint(&a.id, &by_hand.id, off, days(1))
+        .await
+        .unwrap();
+    // Everything so far is fanned out (the test events never are; this drains nothing else).
+    assert_eq!(
+        store.fan_out_events(100, t0).await.unwrap(),
+        FanOut::default()
+    );
+
+    let disabled = store.disable_failing_endpoints(cutoff, t0).await.unwrap();
+    let mut got: Vec<&str> = disabled.iter().map(|e| e.id.as_str()).collect();
+    got.sort_unstable();
+    let mut want = vec![failing.id.as_str(), theirs.id.as_str()];
+    want.sort_unstable();
+    assert_eq!(got, want);
+    for e in &disabled {
+        assert!(e.disabled);
+        assert_eq!(e.disabled_reason.as_deref(), Some("failing for 5 days"));
+        assert_eq!(e.updated_at, t0);
+        let stored = store
+            .get_webhook_endpoint(&e.workspace_id, &e.id)
+            .await
+            .unwrap();
+        assert_eq!(stored.as_ref(), Some(e));
+    }
+    for (ws, ep) in [(&a, &recent), (&a, &recovered), (&a, &quiet)] {
+        let stored = store
+            .get_webhook_endpoint(&ws.id, &ep.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!stored.disabled, "{} stays enabled", ep.id);
+    }
+    let hand = store
+        .get_webhook_endpoint(&a.id, &by_hand.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(hand.disabled_reason.as_deref(), Some("by the workspace"));
+
+    let filter = EventFilter {
+        event_type: Some("webhook.endpoint.disabled".into()),
+        ..EventFilter::default()
+    };
+    for (ws, ep) in [(&a, &failing), (&b, &theirs)] {
+        let events = all_events(&store, &ws.id, &filter, 10).await;
+        assert_eq!(events.len(), 1, "one event in {}", ws.id);
+        let e = &events[0];
+        assert!(e.id.starts_with("evt_"), "{}", e.id);
+        assert_eq!(e.connection_id, None);
+        assert_eq!(e.created_at, t0);
+        assert_eq!(
+            e.data,
+            json!({"endpoint": {
+                "id": ep.id,
+                "url": ep.url,
+                "disabled_reason": "failing for 5 days",
+            }})
+        );
+    }
+
+    // Not twice.
+    assert!(store
+        .disable_failing_endpoints(cutoff, t0)
+        .await
+        .unwrap()
+        .is_empty());
+    for ws in [&a, &b] {
+        assert_eq!(all_events(&store, &ws.id, &filter, 10).await.len(), 1);
+    }
+
+    // The events go out to the endpoints still enabled in their workspace.
+    assert_eq!(
+        store.fan_out_events(100, t0).await.unwrap(),
+        FanOut {
+            events: 2,
+            deliveries: 3
+        }
+    );
+    let event_filter = DeliveryFilter {
+        status: Some(DeliveryStatus::Pending),
+        ..DeliveryFilter::default()
+    };
+    let mut to: Vec<String> = all_deliveries(&store, &a.id, &event_filter, 10)
+        .await
+        .into_iter()
+        .map(|d| d.endpoint_id)
+        .collect();
+    to.sort();
+    let mut want = vec![recent.id.clone(), recovered.id.clone(), quiet.id.clone()];
+    want.sort();
+    assert_eq!(to, want);
+    assert!(all_deliveries(&store, &b.id, &event_filter, 10)
+        .await
+        .is_empty());
+}
+
 // --- helpers -----------------------------------------------------------------------------
 
 /// A new workspace input with a random key hash and data key.
@@ -4334,6 +5665,165 @@ async fn list_ids(
         }
     }
 }
+
+/// A new enabled endpoint input of `ws` with these filters and a random sealed secret.
+fn endpoint_input(
+    ws: &Workspace,
+    event_types: &[&str],
+    connection_ids: &[&str],
+) -> NewWebhookEndpoint {
+    let owned = |xs: &[&str]| xs.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    NewWebhookEndpoint {
+        id: new_id(ENDPOINT_PREFIX),
+        workspace_id: ws.id.clone(),
+        url: "https://hooks.example.com/millwright".into(),
+        description: None,
+        event_types: owned(event_types),
+        connection_ids: owned(connection_ids),
+        disabled: false,
+        sealed_secret: secrets::random_bytes::<48>().to_vec(),
+        created_at: time::now(),
+    }
+}
+
+async fn endpoint(
+    store: &Arc<dyn Store>,
+    ws: &Workspace,
+    event_types: &[&str],
+    connection_ids: &[&str],
+) -> WebhookEndpoint {
+    store
+        .create_webhook_endpoint(endpoint_input(ws, event_types, connection_ids))
+        .await
+        .unwrap()
+}
+
+/// An event of `ws`, optionally of a connection (events need no connection row).
+fn bare_event(
+    ws: &Workspace,
+    connection_id: Option<&String>,
+    event_type: &str,
+    created_at: Timestamp,
+) -> NewEvent {
+    NewEvent {
+        id: new_id(prefix::EVENT),
+        workspace_id: ws.id.clone(),
+        connection_id: connection_id.cloned(),
+        event_type: event_type.to_owned(),
+        data: json!({"type": event_type, "nested": {"ok": true}}),
+        created_at,
+    }
+}
+
+/// A `webhook.test` event to `ep` and its delivery, due (and created) at `due`.
+fn test_event_input(ep: &WebhookEndpoint, due: Timestamp) -> (NewEvent, NewDelivery) {
+    let event = NewEvent {
+        id: new_id(prefix::EVENT),
+        workspace_id: ep.workspace_id.clone(),
+        connection_id: None,
+        event_type: "webhook.test".into(),
+        data: json!({"endpoint_id": ep.id}),
+        created_at: due,
+    };
+    let delivery = NewDelivery {
+        id: new_id(DELIVERY_PREFIX),
+        workspace_id: ep.workspace_id.clone(),
+        endpoint_id: ep.id.clone(),
+        event_id: event.id.clone(),
+        event_type: event.event_type.clone(),
+        next_attempt_at: due,
+        created_at: due,
+    };
+    (event, delivery)
+}
+
+/// A pending delivery to `ep` due at `due` (through a test event, which fan-out never touches).
+async fn test_delivery(store: &Arc<dyn Store>, ep: &WebhookEndpoint, due: Timestamp) -> Delivery {
+    let (event, delivery) = test_event_input(ep, due);
+    store.insert_test_event(event, delivery).await.unwrap()
+}
+
+/// An attempt answered with `status_code`, or failing without an answer when `None`.
+fn attempt(
+    delivery_id: &str,
+    attempted_at: Timestamp,
+    status_code: Option<i64>,
+) -> DeliveryAttempt {
+    DeliveryAttempt {
+        delivery_id: delivery_id.to_owned(),
+        attempted_at,
+        status_code,
+        duration_ms: 120,
+        response_excerpt: status_code.map(|c| format!("{{\"status\": {c}}}")),
+        error: status_code
+            .is_none()
+            .then(|| "connection refused".to_owned()),
+    }
+}
+
+fn claimed_ids(claimed: &[ClaimedDelivery]) -> Vec<String> {
+    claimed.iter().map(|c| c.delivery.id.clone()).collect()
+}
+
+/// Pages through a workspace's deliveries, checking the page contract, newest first.
+async fn all_deliveries(
+    store: &Arc<dyn Store>,
+    workspace_id: &str,
+    filter: &DeliveryFilter,
+    size: u32,
+) -> Vec<Delivery> {
+    let mut out: Vec<Delivery> = Vec::new();
+    let mut page = PageRequest::first(size);
+    loop {
+        let p = store
+            .list_deliveries(workspace_id, filter, &page)
+            .await
+            .unwrap();
+        assert!(p.items.len() <= size as usize, "page longer than its limit");
+        assert!(p.items.iter().all(|d| d.workspace_id == workspace_id));
+        out.extend(p.items);
+        assert!(out.windows(2).all(|w| w[0].id > w[1].id), "newest first");
+        match p.next_after {
+            Some(after) => {
+                assert_eq!(Some(&after), out.last().map(|d| &d.id));
+                page.after = Some(after);
+            }
+            None => return out,
+        }
+    }
+}
+
+/// Pages through a workspace's endpoints, newest first.
+async fn all_endpoints(
+    store: &Arc<dyn Store>,
+    workspace_id: &str,
+    size: u32,
+) -> Vec<WebhookEndpoint> {
+    let mut out: Vec<WebhookEndpoint> = Vec::new();
+    let mut page = PageRequest::first(size);
+    loop {
+        let p = store
+            .list_webhook_endpoints(workspace_id, &page)
+            .await
+            .unwrap();
+        assert!(p.items.len() <= size as usize, "page longer than its limit");
+        assert!(p.items.iter().all(|e| e.workspace_id == workspace_id));
+        out.extend(p.items);
+        assert!(out.windows(2).all(|w| w[0].id > w[1].id), "newest first");
+        match p.next_after {
+            Some(after) => {
+                assert_eq!(Some(&after), out.last().map(|e| &e.id));
+                page.after = Some(after);
+            }
+            None => return out,
+        }
+    }
+}
+
+/// Webhook endpoint and delivery ids: `whe_…` and `whd_…` (no constants in
+/// millwright_core::ids::prefix yet).
+const ENDPOINT_PREFIX: &str = "whe";
+const DELIVERY_PREFIX: &str = "whd";
 
 #[cfg(test)]
 mod tests {

@@ -11,10 +11,12 @@ pub mod conformance;
 mod error;
 mod records;
 mod types;
+mod webhooks;
 
 pub use error::StoreError;
 pub use records::*;
 pub use types::*;
+pub use webhooks::*;
 
 use async_trait::async_trait;
 use millwright_core::{credits::CreditUsage, status::ConnectionStatus, time::Timestamp, Entity};
@@ -257,6 +259,107 @@ pub trait Store: Send + Sync + 'static {
     async fn put_idempotent_response(&self, response: IdempotentResponse) -> StoreResult<bool>;
     /// Deletes answers older than `before`.
     async fn purge_idempotent_responses(&self, before: Timestamp) -> StoreResult<u64>;
+
+    // --- webhooks -------------------------------------------------------------------------
+    async fn create_webhook_endpoint(
+        &self,
+        new: NewWebhookEndpoint,
+    ) -> StoreResult<WebhookEndpoint>;
+    async fn get_webhook_endpoint(
+        &self,
+        workspace_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<WebhookEndpoint>>;
+    /// Newest first.
+    async fn list_webhook_endpoints(
+        &self,
+        workspace_id: &str,
+        page: &PageRequest,
+    ) -> StoreResult<Page<WebhookEndpoint>>;
+    /// [`StoreError::NotFound`] for an unknown id (or another workspace's).
+    async fn update_webhook_endpoint(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        patch: WebhookEndpointPatch,
+        now: Timestamp,
+    ) -> StoreResult<WebhookEndpoint>;
+    /// Deletes the endpoint with its deliveries and their attempts.
+    async fn delete_webhook_endpoint(&self, workspace_id: &str, id: &str) -> StoreResult<()>;
+
+    /// The outbox fan-out, in one transaction: takes up to `limit` events not yet fanned out
+    /// (oldest first; on PostgreSQL with `FOR UPDATE SKIP LOCKED`, so nodes share the work),
+    /// creates one `pending` delivery (due `now`) per enabled endpoint of the event's workspace
+    /// that [`millwright_core::webhook::matches`] the event, and marks the events fanned out.
+    /// A delivery is unique per (endpoint, event): running twice creates no duplicate, and a
+    /// crash before commit loses nothing. Events of type `webhook.test` are never fanned out.
+    async fn fan_out_events(&self, limit: u32, now: Timestamp) -> StoreResult<FanOut>;
+    /// Appends a `webhook.test` event with its one delivery to one endpoint.
+    async fn insert_test_event(
+        &self,
+        event: NewEvent,
+        delivery: NewDelivery,
+    ) -> StoreResult<Delivery>;
+
+    /// Claims due deliveries (`pending`, `next_attempt_at <= now`, lease free or expired,
+    /// endpoint enabled), at most `per_endpoint` per endpoint and `limit` in all, oldest due
+    /// first, leasing them to `worker` until `now + lease`.
+    async fn claim_deliveries(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease: chrono::Duration,
+        per_endpoint: u32,
+        limit: u32,
+    ) -> StoreResult<Vec<ClaimedDelivery>>;
+    /// Records an attempt and its outcome, releasing the lease; `first_attempt_at` is set on
+    /// the first attempt of a window. [`AttemptOutcome::Gone`] also disables the endpoint
+    /// (`disabled_reason` "410 Gone"). `false` (nothing written) when `worker` lost the lease.
+    async fn finish_attempt(
+        &self,
+        delivery_id: &str,
+        worker: &str,
+        attempt: DeliveryAttempt,
+        outcome: AttemptOutcome,
+    ) -> StoreResult<bool>;
+    /// Newest first.
+    async fn list_deliveries(
+        &self,
+        workspace_id: &str,
+        filter: &DeliveryFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Delivery>>;
+    async fn get_delivery(&self, workspace_id: &str, id: &str) -> StoreResult<Option<Delivery>>;
+    /// The attempts of these deliveries, oldest first.
+    async fn delivery_attempts(
+        &self,
+        workspace_id: &str,
+        delivery_ids: &[String],
+    ) -> StoreResult<Vec<DeliveryAttempt>>;
+    /// Puts a delivery back to `pending`, due now, with a fresh 24-hour window.
+    async fn retry_delivery(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Delivery>;
+    /// Re-queues every `failed` delivery of the endpoint created at or after `since`.
+    async fn recover_deliveries(
+        &self,
+        workspace_id: &str,
+        endpoint_id: &str,
+        since: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<u64>;
+    /// Disables every enabled endpoint that has a failed delivery whose first attempt is at or
+    /// before `cutoff` and no successful attempt after `cutoff` ("all deliveries failed for 5
+    /// days"), with `disabled_reason`, appending a `webhook.endpoint.disabled` event per endpoint
+    /// in the same transaction. Returns the endpoints disabled.
+    async fn disable_failing_endpoints(
+        &self,
+        cutoff: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<Vec<WebhookEndpoint>>;
 
     // --- request logs ---------------------------------------------------------------------
     async fn insert_request_logs(&self, logs: &[RequestLog]) -> StoreResult<()>;

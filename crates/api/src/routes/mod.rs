@@ -12,4 +12,5 @@ pub mod records;
 pub mod request_logs;
 pub mod sync;
 pub mod unified;
+pub mod webhooks;
 pub mod writes;

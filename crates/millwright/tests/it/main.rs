@@ -13,4 +13,5 @@ mod secrets_at_rest;
 mod sync;
 mod sync_resume;
 mod tryton;
+mod webhooks;
 mod writes;
