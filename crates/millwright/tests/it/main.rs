@@ -15,3 +15,4 @@ mod sync_resume;
 mod tryton;
 mod webhooks;
 mod writes;
+mod writes_more;

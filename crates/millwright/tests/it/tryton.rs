@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 #[path = "../../../connectors/tests/support/tryton.rs"]
 #[allow(dead_code)]
-mod support;
+pub(crate) mod support;
 
 use crate::common::*;
 
