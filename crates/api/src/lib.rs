@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod field_mappings;
 pub mod idempotency;
+pub mod metrics;
 pub mod pagination;
 pub mod rate_limit;
 pub mod redact;
@@ -72,6 +73,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(connections::issue_token))
         .routes(routes!(connections::disconnect))
         .routes(routes!(connections::delete_data))
+        .routes(routes!(health::history))
         .routes(routes!(credits::get))
         .routes(routes!(request_logs::list))
         .routes(routes!(request_logs::get))
@@ -166,6 +168,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .route("/healthz", get(routes::ops::healthz))
         .route("/readyz", get(routes::ops::readyz))
+        .route("/metrics", get(metrics::render))
         .route(
             "/openapi.json",
             get(move || async move { Json(openapi_json.as_ref().clone()) }),

@@ -1,5 +1,6 @@
 //! Per-request context: the request id (`X-Request-Id`, also in error bodies), the body limit,
-//! rate-limit headers, and the hand-off of every `/api/` request to the request log.
+//! rate-limit headers, the hand-off of every `/api/` request to the request log, and the HTTP
+//! series of `/metrics` (by matched route template, see [`crate::metrics`]).
 //!
 //! The middleware buffers the request body once (enforcing the size limit before any handler
 //! runs), so handlers and the request log share the same bytes.
@@ -11,7 +12,7 @@ use std::{
 
 use axum::{
     body::{Body, Bytes},
-    extract::{Request, State},
+    extract::{MatchedPath, Request, State},
     http::{header, HeaderValue},
     middleware::Next,
     response::{IntoResponse, Response},
@@ -67,12 +68,26 @@ pub struct BufferedBody(pub Bytes);
 pub async fn middleware(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let request_id = ids::new_id(ids::prefix::REQUEST);
     let started = Instant::now();
-    REQUEST_ID
+    // This layer wraps each route (`Router::layer`), so routing has already run and the matched
+    // template is known; the fallback (no route) has none.
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned());
+    let method = req.method().clone();
+    let response = REQUEST_ID
         .scope(
             request_id.clone(),
             handle(state, request_id, started, req, next),
         )
-        .await
+        .await;
+    crate::metrics::record_request(
+        route.as_deref(),
+        &method,
+        response.status(),
+        started.elapsed(),
+    );
+    response
 }
 
 async fn handle(

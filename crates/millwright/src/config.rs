@@ -28,6 +28,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Days request logs are kept.
     pub request_log_retention_days: u32,
+    /// Seconds between two health probes of a connection, jittered by ±20 % so probes spread
+    /// out; each probe is one light authenticated call to the source.
+    pub probe_interval_seconds: u64,
     /// `text` or `json` log lines.
     pub log_format: String,
     /// Seconds a worker leases a claimed job (a sync run, a purge) before another node may take
@@ -36,6 +39,9 @@ pub struct Config {
     /// Seconds a node leases a webhook delivery it is sending (more than the 10 s request
     /// limit); a crashed node's deliveries are sent again after this long.
     pub webhook_lease_seconds: u64,
+    /// Seconds between refreshes of the `/metrics` gauges read from the database (queue depth
+    /// and lag, connections by status); each refresh is two grouped queries.
+    pub metrics_refresh_seconds: u64,
 }
 
 impl Default for Config {
@@ -50,9 +56,11 @@ impl Default for Config {
             rate_limit_per_minute: 600,
             max_body_bytes: 1024 * 1024,
             request_log_retention_days: 14,
+            probe_interval_seconds: 300,
             log_format: "text".into(),
             job_lease_seconds: 600,
             webhook_lease_seconds: 60,
+            metrics_refresh_seconds: 15,
         }
     }
 }
@@ -68,9 +76,11 @@ const ENV_KEYS: &[&str] = &[
     "rate_limit_per_minute",
     "max_body_bytes",
     "request_log_retention_days",
+    "probe_interval_seconds",
     "log_format",
     "job_lease_seconds",
     "webhook_lease_seconds",
+    "metrics_refresh_seconds",
 ];
 
 /// Values given as flags; only the `Some` ones override.

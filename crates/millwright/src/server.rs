@@ -14,6 +14,7 @@ use crate::{
     master_key, storage,
     worker::{Worker, WorkerConfig},
 };
+use millwright_health::{Prober, ProberConfig};
 use millwright_sync::{Engine, EngineConfig};
 use millwright_webhooks::dispatcher::{Dispatcher, DispatcherConfig};
 
@@ -62,6 +63,8 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 
 /// Starts the server and returns once it accepts requests.
 pub async fn start(config: Config, role: Role) -> anyhow::Result<RunningServer> {
+    // Before anything records: series recorded with no recorder installed are lost.
+    millwright_api::metrics::install();
     let store = open_store(&config).await?;
     let key = master_key::load(config.master_key.as_deref(), &config.data_dir)?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
@@ -118,11 +121,30 @@ pub async fn start(config: Config, role: Role) -> anyhow::Result<RunningServer> 
                 }
             }
         }));
+        // The gauges come from the shared database, so any node can compute them; they are
+        // refreshed where `/metrics` is served, since a worker-only node has no page to show
+        // them on.
+        tasks.push(tokio::spawn(millwright_api::metrics::refresh_gauges(
+            store.clone(),
+            std::time::Duration::from_secs(config.metrics_refresh_seconds.max(1)),
+            shutdown_rx.clone(),
+        )));
         tracing::info!("listening on http://{bound}");
         addr = Some(bound);
     }
 
     if role != Role::Api {
+        // Probes change connection states like syncs do, so they drop the same caches.
+        let prober = Prober::new(
+            store.clone(),
+            connectors.clone(),
+            keyring.clone(),
+            ProberConfig {
+                probe_every: chrono::Duration::seconds(config.probe_interval_seconds.max(1) as i64),
+                on_connection_change: on_connection_change.clone(),
+                ..ProberConfig::default()
+            },
+        );
         let engine = Engine::new(
             store.clone(),
             connectors.clone(),
@@ -140,7 +162,8 @@ pub async fn start(config: Config, role: Role) -> anyhow::Result<RunningServer> 
                 lease: chrono::Duration::seconds(config.job_lease_seconds.max(1) as i64),
                 ..WorkerConfig::default()
             },
-        );
+        )
+        .with_prober(Arc::new(prober));
         tasks.push(tokio::spawn(worker.run(shutdown_rx.clone())));
         let dispatcher = Dispatcher::new(
             store.clone(),

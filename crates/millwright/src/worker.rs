@@ -1,6 +1,7 @@
 //! Background work as leased jobs in the database, so one node on SQLite and many on
-//! PostgreSQL run the same code: syncs and the sync scheduler (the sync engine), and the
-//! purge of request logs and idempotency keys past retention.
+//! PostgreSQL run the same code: syncs and the sync scheduler (the sync engine), health probes
+//! and their sweep (the prober), and the purge of request logs, idempotency keys and probes
+//! past retention.
 
 use std::{sync::Arc, time::Duration};
 
@@ -8,6 +9,7 @@ use millwright_core::{
     ids::{self, prefix},
     time,
 };
+use millwright_health::Prober;
 use millwright_store::{Job, NewJob, Store};
 use millwright_sync::{Engine, JobOutcome};
 use tokio::{sync::watch, task::JoinSet};
@@ -17,6 +19,8 @@ const POLL: Duration = Duration::from_millis(500);
 const PURGE_EVERY: chrono::Duration = chrono::Duration::hours(1);
 /// Idempotency keys are honoured for 24 hours (contract §5).
 const IDEMPOTENCY_RETENTION: chrono::Duration = chrono::Duration::hours(24);
+/// Probes are kept for the 90-day daily view of `GET /connections/{id}/health`.
+const PROBE_RETENTION: chrono::Duration = chrono::Duration::days(90);
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -40,6 +44,7 @@ impl Default for WorkerConfig {
 pub struct Worker {
     store: Arc<dyn Store>,
     engine: Option<Arc<Engine>>,
+    prober: Option<Arc<Prober>>,
     id: String,
     config: WorkerConfig,
 }
@@ -50,15 +55,25 @@ impl Worker {
         Worker {
             store,
             engine,
+            prober: None,
             id,
             config,
         }
+    }
+
+    /// Also runs health probes on this node.
+    pub fn with_prober(mut self, prober: Arc<Prober>) -> Worker {
+        self.prober = Some(prober);
+        self
     }
 
     fn kinds(&self) -> Vec<&'static str> {
         let mut k = vec![PURGE_REQUEST_LOGS];
         if self.engine.is_some() {
             k.extend_from_slice(Engine::KINDS);
+        }
+        if self.prober.is_some() {
+            k.extend_from_slice(Prober::KINDS);
         }
         k
     }
@@ -88,6 +103,11 @@ impl Worker {
         if let Some(engine) = &self.engine {
             if let Err(e) = engine.start().await {
                 tracing::error!(error = %e, "could not start the sync scheduler");
+            }
+        }
+        if let Some(prober) = &self.prober {
+            if let Err(e) = prober.start().await {
+                tracing::error!(error = %e, "could not start the probe sweep");
             }
         }
         let me = Arc::new(self);
@@ -148,6 +168,13 @@ impl Worker {
                     note: e.to_string(),
                 },
             },
+            kind if Prober::KINDS.contains(&kind) => match &self.prober {
+                Some(prober) => prober.run_job(&job).await,
+                None => JobOutcome::Reschedule {
+                    at: time::now(),
+                    note: "no prober on this node".into(),
+                },
+            },
             _ => match &self.engine {
                 Some(engine) => engine.run_job(&job, &self.id, self.config.lease).await,
                 None => JobOutcome::Reschedule {
@@ -186,10 +213,12 @@ impl Worker {
             .store
             .purge_idempotent_responses(now - IDEMPOTENCY_RETENTION)
             .await?;
-        if logs + keys > 0 {
+        let probes = self.store.purge_probes(now - PROBE_RETENTION).await?;
+        if logs + keys + probes > 0 {
             tracing::info!(
                 request_logs = logs,
                 idempotency_keys = keys,
+                probes,
                 "purged past retention"
             );
         }

@@ -14,7 +14,9 @@
 //! Queries are built at run time (`sqlx::query` with `.bind`), not with sqlx's compile-time
 //! macros, so that building the workspace never needs a database.
 
+mod health;
 mod migrations;
+mod operations;
 mod rows;
 mod synced;
 pub mod testing;
@@ -1074,6 +1076,49 @@ impl Store for PostgresStore {
             .map_err(db_err)?
             .rows_affected();
         Ok(purged)
+    }
+
+    // --- health -------------------------------------------------------------------------
+
+    async fn record_probe(&self, probe: millwright_store::NewProbe) -> StoreResult<()> {
+        health::record(&self.pool, &probe).await
+    }
+
+    async fn probe_history(
+        &self,
+        workspace_id: &str,
+        connection_id: &str,
+        since: Timestamp,
+    ) -> StoreResult<Vec<millwright_store::Probe>> {
+        health::history(&self.pool, workspace_id, connection_id, since).await
+    }
+
+    async fn probe_daily(
+        &self,
+        workspace_id: &str,
+        connection_id: &str,
+        since: Timestamp,
+    ) -> StoreResult<Vec<millwright_store::ProbeDay>> {
+        health::daily(&self.pool, workspace_id, connection_id, since).await
+    }
+
+    async fn purge_probes(&self, before: Timestamp) -> StoreResult<u64> {
+        health::purge(&self.pool, before).await
+    }
+
+    // --- operations -----------------------------------------------------------------------
+
+    async fn job_queue_stats(
+        &self,
+        now: Timestamp,
+    ) -> StoreResult<Vec<millwright_store::JobQueueStat>> {
+        operations::job_queue_stats(&self.pool, now).await
+    }
+
+    async fn connection_status_counts(
+        &self,
+    ) -> StoreResult<Vec<millwright_store::ConnectionStatusCount>> {
+        operations::connection_status_counts(&self.pool).await
     }
 }
 

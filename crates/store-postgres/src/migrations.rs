@@ -35,6 +35,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "webhooks",
         sql: include_str!("../migrations/0003_webhooks.sql"),
     },
+    Migration {
+        version: 4,
+        name: "probes",
+        sql: include_str!("../migrations/0004_probes.sql"),
+    },
 ];
 
 /// The key of the advisory lock that serialises migrations across nodes. Any constant works as

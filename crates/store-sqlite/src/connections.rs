@@ -41,7 +41,11 @@ fn used_credits(c: &SqlConn, workspace_id: &str) -> StoreResult<i64> {
 
 /// The status of a connection of this workspace, or `NotFound` (also for another workspace's
 /// connection, so that ids of other tenants cannot be probed).
-fn status_of(c: &SqlConn, workspace_id: &str, id: &str) -> StoreResult<ConnectionStatus> {
+pub(crate) fn status_of(
+    c: &SqlConn,
+    workspace_id: &str,
+    id: &str,
+) -> StoreResult<ConnectionStatus> {
     let text: Option<String> = c
         .prepare_cached("SELECT status FROM connections WHERE workspace_id = ?1 AND id = ?2")
         .db()?

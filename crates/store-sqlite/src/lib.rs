@@ -23,9 +23,11 @@ mod connections;
 mod decode;
 mod error;
 mod events;
+mod health;
 mod idempotency;
 mod jobs;
 mod migrations;
+mod operations;
 mod pool;
 mod records;
 mod request_logs;
@@ -743,6 +745,57 @@ impl Store for SqliteStore {
         self.pool
             .write(move |tx| request_logs::purge(tx, &before))
             .await
+    }
+
+    // --- health -------------------------------------------------------------------------
+
+    async fn record_probe(&self, probe: millwright_store::NewProbe) -> StoreResult<()> {
+        self.pool.write(move |tx| health::record(tx, &probe)).await
+    }
+
+    async fn probe_history(
+        &self,
+        workspace_id: &str,
+        connection_id: &str,
+        since: Timestamp,
+    ) -> StoreResult<Vec<millwright_store::Probe>> {
+        let (ws, id) = (workspace_id.to_owned(), connection_id.to_owned());
+        self.pool
+            .read(move |c| health::history(c, &ws, &id, &since))
+            .await
+    }
+
+    async fn probe_daily(
+        &self,
+        workspace_id: &str,
+        connection_id: &str,
+        since: Timestamp,
+    ) -> StoreResult<Vec<millwright_store::ProbeDay>> {
+        let (ws, id) = (workspace_id.to_owned(), connection_id.to_owned());
+        self.pool
+            .read(move |c| health::daily(c, &ws, &id, &since))
+            .await
+    }
+
+    async fn purge_probes(&self, before: Timestamp) -> StoreResult<u64> {
+        self.pool.write(move |tx| health::purge(tx, &before)).await
+    }
+
+    // --- operations -----------------------------------------------------------------------
+
+    async fn job_queue_stats(
+        &self,
+        now: Timestamp,
+    ) -> StoreResult<Vec<millwright_store::JobQueueStat>> {
+        self.pool
+            .read(move |c| operations::job_queue_stats(c, &now))
+            .await
+    }
+
+    async fn connection_status_counts(
+        &self,
+    ) -> StoreResult<Vec<millwright_store::ConnectionStatusCount>> {
+        self.pool.read(operations::connection_status_counts).await
     }
 }
 

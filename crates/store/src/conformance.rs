@@ -29,12 +29,12 @@ use serde_json::json;
 
 use crate::{
     AttemptOutcome, ClaimedDelivery, Connection, ConnectionFilter, ConnectionPatch, Delivery,
-    DeliveryAttempt, DeliveryFilter, DeliveryStatus, Event, EventFilter, FanOut,
-    IdempotentResponse, Job, JobState, NewConnection, NewDelivery, NewEvent, NewJob, NewSyncRun,
-    NewToken, NewUser, NewWebhookEndpoint, NewWorkspace, PageOutcome, PageRequest, PageWrite,
-    RecordQuery, RecordWrite, RequestLog, RequestLogFilter, RunEnd, RunStatus, Store, StoreError,
-    StoredRecord, SyncMode, SyncRun, SyncState, TokenRecord, WebhookEndpoint, WebhookEndpointPatch,
-    Workspace,
+    DeliveryAttempt, DeliveryFilter, DeliveryStatus, Event, EventFilter, FanOut, HealthSnapshot,
+    IdempotentResponse, Job, JobState, NewConnection, NewDelivery, NewEvent, NewJob, NewProbe,
+    NewSyncRun, NewToken, NewUser, NewWebhookEndpoint, NewWorkspace, PageOutcome, PageRequest,
+    PageWrite, Probe, ProbeDay, ProbeStatus, RecordQuery, RecordWrite, RequestLog,
+    RequestLogFilter, RunEnd, RunStatus, Store, StoreError, StoredRecord, SyncMode, SyncRun,
+    SyncState, TokenRecord, WebhookEndpoint, WebhookEndpointPatch, Workspace,
 };
 
 /// What the expression given to [`conformance_suite!`](crate::conformance_suite) yields once
@@ -156,6 +156,9 @@ macro_rules! __conformance_tests {
             list_deliveries_filters_and_pages_newest_first,
             retry_and_recover_requeue_failed_deliveries,
             disable_failing_endpoints_disables_once_with_an_event,
+            probes_record_history_daily_and_purge,
+            probes_are_isolated_and_refused_after_disconnect,
+            job_queue_stats_and_connection_status_counts,
         }
     };
 }
@@ -5204,6 +5207,352 @@ pub async fn disable_failing_endpoints_disables_once_with_an_event(store: Arc<dy
     assert!(all_deliveries(&store, &b.id, &event_filter, 10)
         .await
         .is_empty());
+}
+
+// --- operations --------------------------------------------------------------------------
+
+/// The operator aggregates: queue stats count every queued job of a kind (due or not) and date
+/// the oldest due one, leaving out running, finished and cancelled jobs; connection counts
+/// group every connection, disconnected ones included, by status.
+pub async fn job_queue_stats_and_connection_status_counts(store: Arc<dyn Store>) {
+    let now = time::now();
+    let lease = Duration::minutes(5);
+    assert_eq!(store.job_queue_stats(now).await.unwrap(), vec![]);
+    assert_eq!(store.connection_status_counts().await.unwrap(), vec![]);
+
+    let (older, old, later) = (
+        now - Duration::minutes(30),
+        now - Duration::minutes(10),
+        now + Duration::hours(1),
+    );
+    let oldest_sync = job("sync", older);
+    for j in [
+        oldest_sync.clone(),
+        job("sync", old),
+        job("sync", later),
+        job("purge", later),
+        job("held", older),
+        job("finished", older),
+    ] {
+        assert!(store.enqueue_job(j).await.unwrap());
+    }
+    let claimed = store
+        .claim_jobs(&["held", "finished"], "w1", now, lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 2);
+    let finished = claimed.iter().find(|j| j.kind == "finished").unwrap();
+    assert!(store.complete_job(&finished.id, "w1", now).await.unwrap());
+
+    let stats = |mut v: Vec<crate::JobQueueStat>| {
+        v.sort_by(|a, b| a.kind.cmp(&b.kind));
+        v
+    };
+    assert_eq!(
+        stats(store.job_queue_stats(now).await.unwrap()),
+        vec![
+            crate::JobQueueStat {
+                kind: "purge".into(),
+                queued: 1,
+                oldest_due_at: None,
+            },
+            crate::JobQueueStat {
+                kind: "sync".into(),
+                queued: 3,
+                oldest_due_at: Some(older),
+            },
+        ]
+    );
+    // Claiming the oldest due job moves the lag to the next one.
+    let taken = store
+        .claim_jobs(&["sync"], "w1", now, lease, 1)
+        .await
+        .unwrap();
+    assert_eq!(ids(&taken), vec![oldest_sync.id.clone()]);
+    assert_eq!(
+        stats(store.job_queue_stats(now).await.unwrap())[1],
+        crate::JobQueueStat {
+            kind: "sync".into(),
+            queued: 2,
+            oldest_due_at: Some(old),
+        }
+    );
+
+    let ws = workspace(&store, 100).await;
+    let a = connection_with_status(&store, &ws, ConnectionStatus::Active).await;
+    connection_with_status(&store, &ws, ConnectionStatus::Active).await;
+    connection_with_status(&store, &ws, ConnectionStatus::Offline).await;
+    let other = workspace(&store, 100).await;
+    connection_with_status(&store, &other, ConnectionStatus::RequiresReauthorization).await;
+    store
+        .disconnect_connection(&ws.id, &a.id, disconnected_event(&ws.id, &a.id), now)
+        .await
+        .unwrap();
+    let mut counts = store.connection_status_counts().await.unwrap();
+    counts.sort_by_key(|c| c.status.as_str());
+    let counts: Vec<(&str, i64)> = counts
+        .iter()
+        .map(|c| (c.status.as_str(), c.count))
+        .collect();
+    assert_eq!(
+        counts,
+        vec![
+            ("active", 1),
+            ("disconnected", 1),
+            ("offline", 1),
+            ("requires_reauthorization", 1),
+        ]
+    );
+}
+
+// --- health ------------------------------------------------------------------------------
+
+/// A UTC time on a fixed day, so probes fall on known dates whatever the test's clock says.
+fn at(day: u32, hour: u32, minute: u32) -> Timestamp {
+    chrono::NaiveDate::from_ymd_opt(2024, 3, day)
+        .unwrap()
+        .and_hms_opt(hour, minute, 0)
+        .unwrap()
+        .and_utc()
+}
+
+fn probe_input(
+    conn: &Connection,
+    checked_at: Timestamp,
+    status: ProbeStatus,
+    latency_ms: Option<i64>,
+) -> NewProbe {
+    NewProbe {
+        workspace_id: conn.workspace_id.clone(),
+        connection_id: conn.id.clone(),
+        checked_at,
+        status,
+        latency_ms,
+        error: (status != ProbeStatus::Ok).then(|| format!("{} at {checked_at}", status.as_str())),
+    }
+}
+
+fn recorded(p: &NewProbe) -> Probe {
+    Probe {
+        connection_id: p.connection_id.clone(),
+        checked_at: p.checked_at,
+        status: p.status,
+        latency_ms: p.latency_ms,
+        error: p.error.clone(),
+    }
+}
+
+/// Probes are appended oldest first, the latest becomes the connection's `health` (status and
+/// `updated_at` untouched), the history filters by time and connection, daily aggregates count
+/// per UTC day with the mean latency of the `ok` probes, and the purge removes old rows only.
+pub async fn probes_record_history_daily_and_purge(store: Arc<dyn Store>) {
+    let ws = workspace(&store, 10).await;
+    let (conn, _) = connection(&store, &ws, 1).await;
+    let (other, _) = connection(&store, &ws, 1).await;
+    assert_eq!(conn.health, None);
+
+    let probes = [
+        probe_input(&conn, at(10, 10, 0), ProbeStatus::Ok, Some(100)),
+        probe_input(&conn, at(10, 11, 0), ProbeStatus::Unreachable, Some(5000)),
+        probe_input(&conn, at(10, 23, 59), ProbeStatus::Rejected, Some(40)),
+        probe_input(&conn, at(11, 0, 0), ProbeStatus::Ok, Some(300)),
+        probe_input(&conn, at(11, 0, 5), ProbeStatus::Ok, Some(200)),
+        probe_input(&conn, at(11, 9, 0), ProbeStatus::Error, Some(70)),
+        probe_input(
+            &conn,
+            at(11, 9, 5),
+            ProbeStatus::RequiresReauthorization,
+            None,
+        ),
+    ];
+    for p in &probes {
+        store.record_probe(p.clone()).await.unwrap();
+    }
+    store
+        .record_probe(probe_input(&other, at(10, 12, 0), ProbeStatus::Ok, Some(1)))
+        .await
+        .unwrap();
+
+    let latest = probes.last().unwrap();
+    let read = store
+        .get_connection(&ws.id, &conn.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        read,
+        Connection {
+            health: Some(HealthSnapshot {
+                status: "requires_reauthorization".into(),
+                checked_at: latest.checked_at,
+                latency_ms: None,
+                error: latest.error.clone(),
+            }),
+            ..conn.clone()
+        },
+        "health is the latest probe; status and updated_at are untouched"
+    );
+    // A later ok probe replaces every field, clearing the error.
+    let ok = probe_input(&other, at(10, 13, 0), ProbeStatus::Ok, Some(2));
+    store.record_probe(ok.clone()).await.unwrap();
+    assert_eq!(
+        store
+            .get_connection(&ws.id, &other.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .health,
+        Some(HealthSnapshot {
+            status: "ok".into(),
+            checked_at: ok.checked_at,
+            latency_ms: Some(2),
+            error: None,
+        })
+    );
+
+    let all: Vec<Probe> = probes.iter().map(recorded).collect();
+    assert_eq!(
+        store
+            .probe_history(&ws.id, &conn.id, at(1, 0, 0))
+            .await
+            .unwrap(),
+        all
+    );
+    assert_eq!(
+        store
+            .probe_history(&ws.id, &conn.id, at(10, 11, 0))
+            .await
+            .unwrap(),
+        all[1..].to_vec(),
+        "since is inclusive"
+    );
+    assert_eq!(
+        store
+            .probe_history(&ws.id, &conn.id, at(12, 0, 0))
+            .await
+            .unwrap(),
+        vec![]
+    );
+
+    let day = |d| chrono::NaiveDate::from_ymd_opt(2024, 3, d).unwrap();
+    assert_eq!(
+        store
+            .probe_daily(&ws.id, &conn.id, at(1, 0, 0))
+            .await
+            .unwrap(),
+        vec![
+            ProbeDay {
+                day: day(10),
+                probes: 3,
+                ok: 1,
+                avg_latency_ms: Some(100.0),
+            },
+            ProbeDay {
+                day: day(11),
+                probes: 4,
+                ok: 2,
+                avg_latency_ms: Some(250.0),
+            },
+        ]
+    );
+    assert_eq!(
+        store
+            .probe_daily(&ws.id, &conn.id, at(11, 9, 0))
+            .await
+            .unwrap(),
+        vec![ProbeDay {
+            day: day(11),
+            probes: 2,
+            ok: 0,
+            avg_latency_ms: None,
+        }],
+        "a day without ok probes has no mean latency"
+    );
+
+    // Purge: strictly before the cut, every connection.
+    assert_eq!(store.purge_probes(at(11, 0, 0)).await.unwrap(), 5);
+    assert_eq!(
+        store
+            .probe_history(&ws.id, &conn.id, at(1, 0, 0))
+            .await
+            .unwrap(),
+        all[3..].to_vec()
+    );
+    assert_eq!(
+        store
+            .probe_history(&ws.id, &other.id, at(1, 0, 0))
+            .await
+            .unwrap(),
+        vec![]
+    );
+    assert_eq!(store.purge_probes(at(11, 0, 0)).await.unwrap(), 0);
+    // The latest health stays on the connection after its row is purged.
+    assert!(store
+        .get_connection(&ws.id, &other.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .health
+        .is_some());
+}
+
+/// Probes belong to one workspace: another workspace can neither record nor read them, an
+/// unknown connection is not found, and a disconnected connection takes no more probes.
+pub async fn probes_are_isolated_and_refused_after_disconnect(store: Arc<dyn Store>) {
+    let ws = workspace(&store, 10).await;
+    let intruder = workspace(&store, 10).await;
+    let (conn, _) = connection(&store, &ws, 1).await;
+    let first = probe_input(&conn, time::now(), ProbeStatus::Ok, Some(12));
+    store.record_probe(first.clone()).await.unwrap();
+
+    let mut foreign = probe_input(&conn, time::now(), ProbeStatus::Error, Some(1));
+    foreign.workspace_id = intruder.id.clone();
+    assert_err!(store.record_probe(foreign).await, StoreError::NotFound);
+    let mut unknown = probe_input(&conn, time::now(), ProbeStatus::Ok, Some(1));
+    unknown.connection_id = new_id(prefix::CONNECTION);
+    assert_err!(store.record_probe(unknown).await, StoreError::NotFound);
+    let since = first.checked_at - Duration::hours(1);
+    assert_eq!(
+        store
+            .probe_history(&intruder.id, &conn.id, since)
+            .await
+            .unwrap(),
+        vec![]
+    );
+    assert_eq!(
+        store
+            .probe_daily(&intruder.id, &conn.id, since)
+            .await
+            .unwrap(),
+        vec![]
+    );
+
+    store
+        .disconnect_connection(
+            &ws.id,
+            &conn.id,
+            disconnected_event(&ws.id, &conn.id),
+            time::now(),
+        )
+        .await
+        .unwrap();
+    let late = probe_input(&conn, time::now(), ProbeStatus::Unreachable, Some(3));
+    assert_err!(store.record_probe(late).await, StoreError::Disconnected);
+    assert_eq!(
+        store.probe_history(&ws.id, &conn.id, since).await.unwrap(),
+        vec![recorded(&first)],
+        "a refused probe writes nothing"
+    );
+    assert_eq!(
+        store
+            .get_connection(&ws.id, &conn.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .health
+            .map(|h| h.status),
+        Some("ok".to_string())
+    );
 }
 
 // --- helpers -----------------------------------------------------------------------------

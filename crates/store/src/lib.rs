@@ -9,11 +9,15 @@
 
 pub mod conformance;
 mod error;
+mod health;
+mod operations;
 mod records;
 mod types;
 mod webhooks;
 
 pub use error::StoreError;
+pub use health::*;
+pub use operations::*;
 pub use records::*;
 pub use types::*;
 pub use webhooks::*;
@@ -376,4 +380,37 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<RequestLog>>;
     /// Deletes logs older than `before`; returns how many.
     async fn purge_request_logs(&self, before: Timestamp) -> StoreResult<u64>;
+
+    // --- health -------------------------------------------------------------------------
+    /// Appends the probe to the connection's history and makes it the connection's latest
+    /// `health`, in one transaction; the connection's status and `updated_at` are untouched
+    /// (state changes go through [`Store::transition_connection`]).
+    /// [`StoreError::NotFound`] for an unknown connection (or another workspace's),
+    /// [`StoreError::Disconnected`] when disconnected; nothing is written then.
+    async fn record_probe(&self, probe: NewProbe) -> StoreResult<()>;
+    /// The connection's probes checked at or after `since`, at full resolution, oldest first.
+    async fn probe_history(
+        &self,
+        workspace_id: &str,
+        connection_id: &str,
+        since: Timestamp,
+    ) -> StoreResult<Vec<Probe>>;
+    /// The connection's probes checked at or after `since`, aggregated per UTC day, oldest
+    /// first; days without probes are absent.
+    async fn probe_daily(
+        &self,
+        workspace_id: &str,
+        connection_id: &str,
+        since: Timestamp,
+    ) -> StoreResult<Vec<ProbeDay>>;
+    /// Deletes probes checked before `before`; returns how many.
+    async fn purge_probes(&self, before: Timestamp) -> StoreResult<u64>;
+
+    // --- operations -----------------------------------------------------------------------
+    /// One row per job kind that has queued jobs: how many are queued, and the `run_at` of the
+    /// oldest one due by `now` (the workers' lag). Feeds the `/metrics` queue gauges.
+    async fn job_queue_stats(&self, now: Timestamp) -> StoreResult<Vec<JobQueueStat>>;
+    /// How many connections have each status, across workspaces (disconnected ones included);
+    /// statuses no connection has are absent. Feeds the `/metrics` connection gauge.
+    async fn connection_status_counts(&self) -> StoreResult<Vec<ConnectionStatusCount>>;
 }

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     error::SyncError,
     jobs::{schedule_next, schedule_sweep, SyncJob, RECONCILE_EVERY, SCHEDULER_JOB, SYNC_JOB},
+    metrics,
     settings::{uses_history_window, SyncSettings},
     transform::to_record_write,
 };
@@ -464,9 +465,10 @@ impl Engine {
                     )
                     .await;
                 match finished {
-                    Ok(_) => {}
+                    Ok(ended) => metrics::run_ended(&connection.connector, &ended),
                     Err(StoreError::RunNotRunning | StoreError::Disconnected) => {
-                        return JobOutcome::Done(None)
+                        self.count_if_cancelled(connection, &run.id).await;
+                        return JobOutcome::Done(None);
                     }
                     Err(e) => return self.store_trouble(e),
                 }
@@ -512,12 +514,13 @@ impl Engine {
             }
             Err(SyncError::Store(StoreError::RunNotRunning | StoreError::Disconnected)) => {
                 // Disconnected (or paused) mid-run: nothing more is written.
+                self.count_if_cancelled(connection, &run.id).await;
                 JobOutcome::Done(None)
             }
             Err(SyncError::Store(e)) => self.store_trouble(e),
             Err(error) => {
                 let message = error.to_string();
-                let _ = store
+                let finished = store
                     .finish_sync_run(
                         &run.id,
                         RunEnd {
@@ -532,6 +535,10 @@ impl Engine {
                         },
                     )
                     .await;
+                // Not finished (already cancelled, or the store failed): nothing ended here.
+                if let Ok(ended) = finished {
+                    metrics::run_ended(&connection.connector, &ended);
+                }
                 let failures = payload.failures + 1;
                 match &error {
                     SyncError::Connector(ConnectorError::CredentialsRejected { .. }) => {
@@ -620,6 +627,17 @@ impl Engine {
             Ok(Some(_)) => self.changed(&connection.id),
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "could not move the connection to {what}"),
+        }
+    }
+
+    /// Counts a run this worker found ended under it, but only if the store cancelled it (a
+    /// disconnect or a pause): a run another worker took over and finished is counted by that
+    /// worker, and one still running is not over.
+    async fn count_if_cancelled(&self, connection: &Connection, run_id: &str) {
+        if let Ok(Some(run)) = self.store.get_sync_run(run_id).await {
+            if run.status == RunStatus::Cancelled {
+                metrics::run_ended(&connection.connector, &run);
+            }
         }
     }
 

@@ -10,6 +10,7 @@
 mod engine;
 mod error;
 mod jobs;
+pub mod metrics;
 mod settings;
 mod transform;
 

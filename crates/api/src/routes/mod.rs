@@ -6,6 +6,7 @@ pub mod credits;
 pub mod entities;
 pub mod events;
 pub mod field_mappings_route;
+pub mod health;
 pub mod ops;
 pub mod passthrough;
 pub mod records;

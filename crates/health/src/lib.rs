@@ -1,0 +1,24 @@
+//! Connection health: every `active`, `offline` or `requires_reauthorization` connection is
+//! probed with a light authenticated call to its source ([`Connector::check_credentials`]),
+//! timed, and recorded (`Store::record_probe`), which also makes it the connection's `health`.
+//!
+//! Probes are leased jobs (`probe`, one per connection, deduplicated by connection), so one node
+//! on SQLite and many on PostgreSQL probe each connection once per interval. Each probe re-queues
+//! itself one interval later, jittered by ±20 % so that connections created or recovered
+//! together drift apart instead of probing their sources in lockstep; a sweep job
+//! (`probe_sweep`) queues the probe of every eligible connection that has none (new connections,
+//! a connection back from reauthorization, jobs lost to a crash).
+//!
+//! Probes drive the same state machine as syncs, through the same conditional transitions, so
+//! each transition happens once with its event whichever of them sees the change first:
+//! unreachable → `offline`, rejected credentials → `requires_reauthorization`, an answer again
+//! while `offline` → `active`. A connection waiting for reauthorization is not probed with its
+//! stored credentials at all (see [`Prober`]).
+//!
+//! [`Connector::check_credentials`]: millwright_connectors::Connector::check_credentials
+
+mod jobs;
+mod prober;
+
+pub use jobs::{dedupe_key, schedule_sweep, PROBE_JOB, PROBE_SWEEP_JOB};
+pub use prober::{Prober, ProberConfig};
