@@ -40,6 +40,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "probes",
         sql: include_str!("../migrations/0004_probes.sql"),
     },
+    Migration {
+        version: 5,
+        name: "delivery_claims",
+        sql: include_str!("../migrations/0005_delivery_claims.sql"),
+    },
 ];
 
 /// The key of the advisory lock that serialises migrations across nodes. Any constant works as

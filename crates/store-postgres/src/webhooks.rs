@@ -6,8 +6,9 @@
 //! - `fan_out_events` locks the events it takes `FOR UPDATE SKIP LOCKED`, so two nodes take
 //!   disjoint batches, and inserts with `ON CONFLICT (endpoint_id, event_id) DO NOTHING`, so
 //!   even a batch taken twice creates each delivery once;
-//! - `claim_deliveries` locks its candidates `FOR UPDATE SKIP LOCKED` before ranking them, so a
-//!   concurrent claimer passes over them and ranks what is left;
+//! - `claim_deliveries` locks the endpoints it claims for `FOR NO KEY UPDATE SKIP LOCKED`, so
+//!   claims of one endpoint are serialised and its cap, which counts the deliveries already in
+//!   flight, holds across nodes; then it locks its candidates `FOR UPDATE SKIP LOCKED`;
 //! - `finish_attempt` writes only while the worker still holds the lease.
 //!
 //! Lock order, so that none of these transactions can deadlock another: an endpoint row before
@@ -372,33 +373,62 @@ pub(crate) async fn claim_deliveries(
         StoreError::Backend(format!("lease of {lease} from {now} is out of range"))
     })?;
     let mut tx = pool.begin().await.map_err(db_err)?;
-    // A window function cannot share a SELECT with FOR UPDATE, so the candidates are locked
-    // first and ranked after:
-    // - `locked` takes, per enabled endpoint, its oldest due deliveries not locked by another
-    //   claimer (SKIP LOCKED), at most `per_endpoint` of them: never more is needed, and a
-    //   backlog on one endpoint neither starves the others nor is locked wholesale. A delivery
-    //   another claimer leased and committed after this snapshot is re-checked when locked and
-    //   no longer qualifies. MATERIALIZED: computed (and locked) exactly once.
-    // - `picked` ranks them per endpoint (the cap) and keeps the `limit` oldest due.
+    // The cap counts deliveries already in flight (leased by any worker, lease not expired), so
+    // two claimers must not both count an endpoint's in-flight deliveries and both fill up to
+    // the cap. Claims are serialised per endpoint by locking the endpoint rows first, in their
+    // own statement:
+    // - a row lock rather than an advisory lock: it is keyed exactly by the endpoint (no hash
+    //   collisions, no shared advisory namespace), it follows the lock order (an endpoint before
+    //   its deliveries), and FOR NO KEY UPDATE does not conflict with the FOR KEY SHARE that the
+    //   fan-out and the deliveries' foreign key take, so it never slows the fan-out down;
+    // - SKIP LOCKED: an endpoint another claimer is claiming right now is that claimer's to fill
+    //   in this pass; this claim passes over it instead of queueing behind it. The claim thus
+    //   never waits on a lock and cannot take part in a deadlock (even with a multi-row UPDATE of
+    //   endpoints in another order, such as `disable_failing_endpoints`);
+    // - only enabled endpoints with something due are locked, in id order;
+    // - a separate statement, because under READ COMMITTED the next statement takes its snapshot
+    //   after these locks are held: it sees every lease committed by the endpoint's previous
+    //   claimer, and no later claimer can lease for the endpoint before this one commits.
+    let claimable: Vec<String> = sqlx::query_scalar(
+        "SELECT e.id FROM webhook_endpoints e \
+         WHERE NOT e.disabled AND EXISTS ( \
+             SELECT 1 FROM webhook_deliveries d \
+             WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at <= $1 \
+               AND (d.lease_expires_at IS NULL OR d.lease_expires_at < $1)) \
+         ORDER BY e.id FOR NO KEY UPDATE OF e SKIP LOCKED",
+    )
+    .bind(now)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    if claimable.is_empty() {
+        tx.rollback().await.map_err(db_err)?;
+        return Ok(Vec::new());
+    }
+    // - `locked` takes, per endpoint locked above, its oldest due deliveries not locked by
+    //   another transaction (SKIP LOCKED), at most `per_endpoint` minus the endpoint's deliveries
+    //   in flight: an endpoint at its cap contributes nothing, a backlog on one endpoint neither
+    //   starves the others nor is locked wholesale. MATERIALIZED: computed (and locked) once.
+    // - `picked` keeps the `limit` oldest due of them.
     // - the UPDATE leases exactly those; the locked rows left out are released at commit.
     let claimed = sqlx::query(
         "WITH locked AS MATERIALIZED ( \
-             SELECT c.id, c.endpoint_id, c.next_attempt_at \
+             SELECT c.id, c.next_attempt_at \
              FROM webhook_endpoints e \
              CROSS JOIN LATERAL ( \
-                 SELECT d.id, d.endpoint_id, d.next_attempt_at FROM webhook_deliveries d \
+                 SELECT count(*) AS n FROM webhook_deliveries f \
+                 WHERE f.endpoint_id = e.id AND f.status = 'pending' \
+                   AND f.lease_expires_at >= $2) in_flight \
+             CROSS JOIN LATERAL ( \
+                 SELECT d.id, d.next_attempt_at FROM webhook_deliveries d \
                  WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at <= $2 \
                    AND (d.lease_expires_at IS NULL OR d.lease_expires_at < $2) \
                  ORDER BY d.next_attempt_at, d.id \
-                 LIMIT $4 \
+                 LIMIT GREATEST($4 - in_flight.n, 0) \
                  FOR UPDATE OF d SKIP LOCKED) c \
-             WHERE NOT e.disabled), \
-         ranked AS ( \
-             SELECT id, next_attempt_at, \
-                 ROW_NUMBER() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS rn \
-             FROM locked), \
+             WHERE e.id = ANY($6) AND NOT e.disabled AND in_flight.n < $4), \
          picked AS ( \
-             SELECT id FROM ranked WHERE rn <= $4 ORDER BY next_attempt_at, id LIMIT $5) \
+             SELECT id FROM locked ORDER BY next_attempt_at, id LIMIT $5) \
          UPDATE webhook_deliveries AS d SET lease_owner = $1, lease_expires_at = $3 \
          FROM picked WHERE d.id = picked.id \
          RETURNING d.*",
@@ -408,6 +438,7 @@ pub(crate) async fn claim_deliveries(
     .bind(lease_expires_at)
     .bind(i64::from(per_endpoint))
     .bind(i64::from(limit))
+    .bind(&claimable)
     .fetch_all(&mut *tx)
     .await
     .map_err(db_err)?;
@@ -416,13 +447,17 @@ pub(crate) async fn claim_deliveries(
         .map(rows::delivery)
         .collect::<StoreResult<Vec<Delivery>>>()?;
     if deliveries.is_empty() {
+        // Ended here, not by dropping `tx`: sqlx rolls a dropped transaction back only when its
+        // connection is next used, and until then the endpoint locks taken above would make
+        // other claims pass over those endpoints.
+        tx.rollback().await.map_err(db_err)?;
         return Ok(Vec::new());
     }
     // RETURNING has no defined order; callers get the oldest due first.
     deliveries.sort_by(|a, b| (a.next_attempt_at, &a.id).cmp(&(b.next_attempt_at, &b.id)));
 
     // What sending needs, read in the same transaction: a concurrent delete of an endpoint waits
-    // for the delivery rows locked above, so the endpoints are still there.
+    // for the endpoint and delivery rows locked above, so the endpoints are still there.
     let event_ids: Vec<String> = deliveries.iter().map(|d| d.event_id.clone()).collect();
     let endpoint_ids: Vec<String> = deliveries.iter().map(|d| d.endpoint_id.clone()).collect();
     let events = sqlx::query("SELECT * FROM events WHERE id = ANY($1)")
@@ -523,7 +558,10 @@ pub(crate) async fn finish_attempt(
     .map_err(db_err)?
     .rows_affected();
     if updated == 0 {
-        // Dropping `tx` rolls back, the endpoint's disabling included.
+        // Rolled back, the endpoint's disabling included; explicitly, since a dropped `tx` would
+        // keep the endpoint row locked (and claims passing over it) until its connection's next
+        // use.
+        tx.rollback().await.map_err(db_err)?;
         return Ok(false);
     }
     sqlx::query(

@@ -278,15 +278,34 @@ async fn concurrent_claimers_never_share_a_delivery_and_respect_the_cap() {
             tokio::spawn(async move {
                 let worker = format!("worker-{w}");
                 let mut mine = Vec::new();
+                // Each worker still holds its previous batch when it claims the next one, so
+                // deliveries in flight (its own and the other workers', on every pool) count
+                // against the cap of each claim.
+                let mut held = Vec::new();
                 let mut empty_in_a_row = 0;
                 // A claim can come back empty while every remaining row is locked by another
-                // claimer's statement; a few empty claims in a row mean the work is done.
+                // claimer's statement, or while every endpoint is at its cap; a few empty claims
+                // in a row while holding nothing mean the work is done.
                 while empty_in_a_row < 3 {
                     let claimed = store
                         .claim_deliveries(&worker, now, Duration::minutes(5), 3, 10)
                         .await
                         .unwrap();
-                    if claimed.is_empty() {
+                    // The cap holds across all claimers: never more than 3 deliveries of one
+                    // endpoint leased at once, read in one snapshot.
+                    let in_flight: Vec<(String, i64)> = sqlx::query_as(
+                        "SELECT endpoint_id, count(*) FROM webhook_deliveries \
+                         WHERE status = 'pending' AND lease_expires_at >= $1 GROUP BY endpoint_id",
+                    )
+                    .bind(now)
+                    .fetch_all(store.pool())
+                    .await
+                    .unwrap();
+                    assert!(
+                        in_flight.iter().all(|(_, n)| *n <= 3),
+                        "per-endpoint cap exceeded across claimers: {in_flight:?}"
+                    );
+                    if claimed.is_empty() && held.is_empty() {
                         empty_in_a_row += 1;
                         tokio::task::yield_now().await;
                         continue;
@@ -294,16 +313,18 @@ async fn concurrent_claimers_never_share_a_delivery_and_respect_the_cap() {
                     empty_in_a_row = 0;
                     assert!(claimed.len() <= 10, "limit exceeded: {}", claimed.len());
                     let mut per_endpoint: HashMap<&str, u32> = HashMap::new();
-                    for c in &claimed {
+                    for c in held.iter().chain(&claimed) {
                         *per_endpoint.entry(c.endpoint.id.as_str()).or_default() += 1;
+                    }
+                    assert!(
+                        per_endpoint.values().all(|n| *n <= 3),
+                        "per-endpoint cap exceeded with the deliveries held: {per_endpoint:?}"
+                    );
+                    for c in &claimed {
                         assert_eq!(c.delivery.endpoint_id, c.endpoint.id);
                         assert_eq!(c.delivery.event_id, c.event.id);
                         assert!(!c.endpoint.disabled);
                     }
-                    assert!(
-                        per_endpoint.values().all(|n| *n <= 3),
-                        "per-endpoint cap exceeded: {per_endpoint:?}"
-                    );
                     assert!(claimed.windows(2).all(|p| (
                         p[0].delivery.next_attempt_at,
                         &p[0].delivery.id
@@ -311,7 +332,7 @@ async fn concurrent_claimers_never_share_a_delivery_and_respect_the_cap() {
                         p[1].delivery.next_attempt_at,
                         &p[1].delivery.id
                     )));
-                    for c in claimed {
+                    for c in std::mem::replace(&mut held, claimed) {
                         let finished = store
                             .finish_attempt(
                                 &c.delivery.id,
@@ -355,7 +376,7 @@ async fn concurrent_claimers_never_share_a_delivery_and_respect_the_cap() {
 }
 
 #[tokio::test]
-async fn one_claim_takes_at_most_the_cap_of_each_endpoint_oldest_due_first() {
+async fn a_claim_takes_the_cap_of_each_endpoint_minus_its_deliveries_in_flight() {
     let s = testing::fresh_store().await;
     let ws = workspace(&s).await;
     let busy = endpoint(&s, &ws, &[], &[], false).await;
@@ -384,12 +405,37 @@ async fn one_claim_takes_at_most_the_cap_of_each_endpoint_oldest_due_first() {
     let to = |id: &str| claimed.iter().filter(|c| c.endpoint.id == id).count();
     assert_eq!((to(&busy), to(&quiet)), (4, 1));
     assert_eq!(claimed.last().unwrap().endpoint.id, quiet);
-    // A claim with a smaller limit than the caps allow stops at the limit.
+    // Both endpoints are now at their cap with deliveries in flight: another worker gets none.
+    assert!(s
+        .claim_deliveries("w2", now, Duration::minutes(1), 4, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    // Finished, they are no longer in flight; a claim with a smaller limit than the caps allow
+    // stops at the limit.
+    for c in &claimed {
+        assert!(s
+            .finish_attempt(
+                &c.delivery.id,
+                "w1",
+                attempt(&c.delivery.id, now, 200),
+                AttemptOutcome::Succeeded
+            )
+            .await
+            .unwrap());
+    }
     let more = s
         .claim_deliveries("w2", now, Duration::minutes(1), 4, 2)
         .await
         .unwrap();
     assert_eq!(more.len(), 2);
+    // And the cap counts those two: only two more of the busy endpoint's backlog are claimed.
+    let rest = s
+        .claim_deliveries("w3", now, Duration::minutes(1), 4, 10)
+        .await
+        .unwrap();
+    assert_eq!(rest.len(), 2);
+    assert!(rest.iter().all(|c| c.endpoint.id == busy));
     let first: HashSet<_> = claimed.iter().map(|c| c.delivery.id.clone()).collect();
     assert!(more.iter().all(|c| !first.contains(&c.delivery.id)));
 }

@@ -36,6 +36,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "probes",
         sql: include_str!("../migrations/0004_probes.sql"),
     },
+    Migration {
+        version: 5,
+        name: "delivery_claims",
+        sql: include_str!("../migrations/0005_delivery_claims.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

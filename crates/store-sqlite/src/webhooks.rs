@@ -333,6 +333,12 @@ pub(crate) fn insert_test_event(
 // --- delivery attempts -------------------------------------------------------------------
 
 /// Leases the due deliveries and returns them, oldest due first, with their event and endpoint.
+///
+/// Never ranks the whole backlog: per enabled endpoint, the deliveries in flight (pending, lease
+/// not expired) are counted from the small `webhook_deliveries_endpoint_leased` index, and at
+/// most `min(per_endpoint - in_flight, limit)` of its oldest claimable deliveries are read in
+/// order from `webhook_deliveries_endpoint_due`; the oldest `limit` of those candidates are
+/// leased. All of it runs in the one IMMEDIATE transaction, so the counts cannot go stale.
 pub(crate) fn claim(
     c: &SqlConn,
     worker: &str,
@@ -347,29 +353,69 @@ pub(crate) fn claim(
     let expires = now
         .checked_add_signed(lease)
         .ok_or_else(|| StoreError::Backend(format!("lease {lease} overflows the time range")))?;
+    let now_us = micros(now);
+
+    // Each enabled endpoint with its room under the cap (the cap less its deliveries in flight).
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT e.id, ?1 - (SELECT COUNT(*) FROM webhook_deliveries d \
+               INDEXED BY webhook_deliveries_endpoint_leased \
+               WHERE d.endpoint_id = e.id AND d.status = 'pending' \
+               AND d.lease_expires_at IS NOT NULL AND d.lease_expires_at >= ?2) \
+             FROM webhook_endpoints e WHERE e.disabled = 0",
+        )
+        .db()?;
+    let endpoints: Vec<(String, i64)> = stmt
+        .query_map(params![i64::from(per_endpoint), now_us], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .db()?
+        .collect::<Result<_, _>>()
+        .db()?;
+    drop(stmt);
+
+    // Each endpoint's oldest claimable deliveries, at most its room (and never more than
+    // `limit`, which is all that can be taken in all).
+    let mut candidates: Vec<(i64, String)> = Vec::new();
+    let mut take = c
+        .prepare_cached(
+            "SELECT next_attempt_at, id FROM webhook_deliveries \
+             INDEXED BY webhook_deliveries_endpoint_due \
+             WHERE endpoint_id = ?1 AND status = 'pending' AND next_attempt_at <= ?2 \
+             AND (lease_expires_at IS NULL OR lease_expires_at < ?2) \
+             ORDER BY next_attempt_at, id LIMIT ?3",
+        )
+        .db()?;
+    for (endpoint_id, room) in &endpoints {
+        if *room <= 0 {
+            continue;
+        }
+        let n = (*room).min(i64::from(limit));
+        let rows = take
+            .query_map(params![endpoint_id, now_us, n], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .db()?;
+        for row in rows {
+            candidates.push(row.db()?);
+        }
+    }
+    drop(take);
+    if candidates.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Oldest due first overall (SQLite compares TEXT bytewise, as `String` does).
+    candidates.sort_unstable();
+    candidates.truncate(limit as usize);
+    let ids: Vec<&str> = candidates.iter().map(|(_, id)| id.as_str()).collect();
+
     let sql = format!(
-        "UPDATE webhook_deliveries SET lease_owner = ?1, lease_expires_at = ?2 WHERE id IN (\
-           SELECT id FROM (\
-             SELECT d.id, d.next_attempt_at, ROW_NUMBER() OVER (\
-               PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.id) AS n \
-             FROM webhook_deliveries d \
-             JOIN webhook_endpoints e ON e.id = d.endpoint_id \
-             JOIN events ev ON ev.id = d.event_id \
-             WHERE d.status = 'pending' AND d.next_attempt_at <= ?3 \
-             AND (d.lease_expires_at IS NULL OR d.lease_expires_at < ?3) \
-             AND e.disabled = 0) \
-           WHERE n <= ?4 ORDER BY next_attempt_at, id LIMIT ?5) \
-         RETURNING {DELIVERY_COLS}"
+        "UPDATE webhook_deliveries SET lease_owner = ?1, lease_expires_at = ?2 \
+         WHERE id IN (SELECT value FROM json_each(?3)) RETURNING {DELIVERY_COLS}"
     );
     let mut deliveries = all(
         c.prepare_cached(&sql).db()?,
-        params![
-            worker,
-            micros(&expires),
-            micros(now),
-            i64::from(per_endpoint),
-            i64::from(limit)
-        ],
+        params![worker, micros(&expires), json_list(&ids)?],
         decode::delivery,
     )?;
     if deliveries.is_empty() {

@@ -151,6 +151,7 @@ macro_rules! __conformance_tests {
             fan_out_creates_one_delivery_per_matching_endpoint,
             test_events_carry_their_own_delivery_and_are_never_fanned_out,
             claim_deliveries_respects_due_time_caps_and_disabled_endpoints,
+            claim_caps_deliveries_in_flight_per_endpoint,
             delivery_leases_expire_and_only_the_holder_finishes,
             finish_attempt_records_attempts_and_applies_each_outcome,
             list_deliveries_filters_and_pages_newest_first,
@@ -4533,6 +4534,85 @@ pub async fn claim_deliveries_respects_due_time_caps_and_disabled_endpoints(stor
         .await
         .unwrap();
     assert_eq!(claimed_ids(&claimed), vec![d1f.id.clone()], "due at last");
+}
+
+/// The per-endpoint cap counts deliveries already in flight (leased, lease not expired, by any
+/// worker), not only those of the current claim: a finish frees one slot, and expired leases
+/// stop counting and are claimable again.
+pub async fn claim_caps_deliveries_in_flight_per_endpoint(store: Arc<dyn Store>) {
+    let a = workspace(&store, 10).await;
+    let e1 = endpoint(&store, &a, &[], &[]).await;
+    let e2 = endpoint(&store, &a, &[], &[]).await;
+    let t0 = time::now();
+    let at = |s: i64| t0 + Duration::seconds(s);
+    let d1a = test_delivery(&store, &e1, at(-9)).await;
+    let d1b = test_delivery(&store, &e1, at(-8)).await;
+    let d1c = test_delivery(&store, &e1, at(-7)).await;
+    let _d1d = test_delivery(&store, &e1, at(-6)).await;
+    let d2a = test_delivery(&store, &e2, at(-5)).await;
+    let d2b = test_delivery(&store, &e2, at(-4)).await;
+    let _d2c = test_delivery(&store, &e2, at(-3)).await;
+    let lease = Duration::seconds(30);
+
+    // Leases until at(30): e1 is full (d1a, d1b), e2 has one in flight (d2a).
+    let claimed = store.claim_deliveries("w1", t0, lease, 2, 3).await.unwrap();
+    assert_eq!(
+        claimed_ids(&claimed),
+        vec![d1a.id.clone(), d1b.id.clone(), d2a.id.clone()]
+    );
+    // Another worker: nothing more of e1, only e2's remaining slot (leased until at(31)).
+    let claimed = store
+        .claim_deliveries("w2", at(1), lease, 2, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        claimed_ids(&claimed),
+        vec![d2b.id.clone()],
+        "deliveries in flight count against the cap"
+    );
+    assert!(store
+        .claim_deliveries("w3", at(2), lease, 2, 10)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // A finish frees one slot of e1 (d1c, leased until at(33)), and only one.
+    assert!(store
+        .finish_attempt(
+            &d1a.id,
+            "w1",
+            attempt(&d1a.id, at(3), Some(200)),
+            AttemptOutcome::Succeeded
+        )
+        .await
+        .unwrap());
+    let claimed = store
+        .claim_deliveries("w3", at(3), lease, 2, 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed_ids(&claimed), vec![d1c.id.clone()]);
+    assert!(store
+        .claim_deliveries("w3", at(4), lease, 2, 10)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // At at(32) the leases of d1b, d2a and d2b have expired and no longer count; d1c's has
+    // not, so e1 has one slot (its oldest, d1b) and e2 two (d2a, d2b).
+    let claimed = store
+        .claim_deliveries("w4", at(32), lease, 2, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        claimed_ids(&claimed),
+        vec![d1b.id.clone(), d2a.id.clone(), d2b.id.clone()],
+        "expired leases are claimable again and stop counting"
+    );
+    assert!(store
+        .claim_deliveries("w5", at(32), lease, 2, 10)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 /// A lease keeps a delivery from other workers until it expires; only the holder of the lease

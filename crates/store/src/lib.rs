@@ -306,8 +306,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Delivery>;
 
     /// Claims due deliveries (`pending`, `next_attempt_at <= now`, lease free or expired,
-    /// endpoint enabled), at most `per_endpoint` per endpoint and `limit` in all, oldest due
-    /// first, leasing them to `worker` until `now + lease`.
+    /// endpoint enabled), oldest due first, at most `limit` in all, leasing them to `worker`
+    /// until `now + lease`. Per endpoint, at most `per_endpoint` deliveries are **in flight**:
+    /// deliveries of that endpoint already leased (lease not expired, by any worker) count
+    /// against the cap, so a slow receiver holds at most `per_endpoint` deliveries across all
+    /// nodes and passes and cannot starve the other endpoints.
     async fn claim_deliveries(
         &self,
         worker: &str,

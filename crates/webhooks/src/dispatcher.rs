@@ -39,8 +39,8 @@ pub struct DispatcherConfig {
     pub allow_private: bool,
     /// How long a claimed delivery is leased (longer than the 10 s request limit).
     pub lease: chrono::Duration,
-    /// Deliveries claimed per endpoint in one pass. (A cap per claim, not on deliveries already
-    /// in flight: a slow endpoint can hold more than this across passes — see the open issue.)
+    /// Deliveries in flight per endpoint, across all nodes (the store counts leased ones), so
+    /// a slow receiver cannot take the slots of the others.
     pub per_endpoint: u32,
     /// Deliveries in flight on this node.
     pub concurrency: usize,

@@ -214,12 +214,12 @@ impl<'a> Client<'a> {
             }
         }
         let envelope: Value = self.http.send_json(&self.request(Method::GET, url)).await?;
-        let items = list_items(&envelope, resource.list_key)?;
         let next_cursor = match envelope.get("nextCursor") {
             Some(Value::String(c)) if !c.is_empty() => Some(c.clone()),
             Some(Value::Number(n)) => Some(n.to_string()),
             _ => None,
         };
+        let items = list_items(envelope, resource.list_key)?;
         Ok(Page { items, next_cursor })
     }
 
@@ -301,23 +301,34 @@ impl<'a> Client<'a> {
 
 /// The records of a list envelope. The key is confirmed for some resources only, so an envelope
 /// with exactly one list under another key is read too.
-fn list_items(envelope: &Value, key: &str) -> Result<Vec<Map<String, Value>>, ConnectorError> {
-    let list = envelope.get(key).and_then(Value::as_array).or_else(|| {
-        let mut arrays = envelope.as_object()?.values().filter_map(Value::as_array);
-        let only = arrays.next()?;
-        arrays.next().is_none().then_some(only)
-    });
-    let Some(list) = list else {
+fn list_items(envelope: Value, key: &str) -> Result<Vec<Map<String, Value>>, ConnectorError> {
+    // The records are moved out of the envelope, not copied: a page holds up to 200 of them.
+    let Value::Object(mut envelope) = envelope else {
         return Err(unexpected(
             format!("expected a list under `{key}`"),
-            envelope,
+            &envelope,
         ));
     };
-    list.iter()
-        .map(|item| {
-            item.as_object()
-                .cloned()
-                .ok_or_else(|| unexpected(format!("`{key}` holds a non-object"), item))
+    let list = match envelope.remove(key) {
+        Some(Value::Array(list)) => list,
+        Some(other) => return Err(unexpected(format!("expected a list under `{key}`"), &other)),
+        None => {
+            let mut arrays = envelope.into_iter().filter(|(_, v)| v.is_array());
+            match (arrays.next(), arrays.next()) {
+                (Some((_, Value::Array(only))), None) => only,
+                _ => {
+                    return Err(ConnectorError::Upstream {
+                        status: 200,
+                        message: format!("expected a list under `{key}`"),
+                    })
+                }
+            }
+        }
+    };
+    list.into_iter()
+        .map(|item| match item {
+            Value::Object(record) => Ok(record),
+            other => Err(unexpected(format!("`{key}` holds a non-object"), &other)),
         })
         .collect()
 }
@@ -462,16 +473,16 @@ mod tests {
     #[test]
     fn envelopes_are_read_tolerantly() {
         let page = json!({"workOrders": [{"id": 1}, {"id": 2}], "nextCursor": "abc"});
-        assert_eq!(list_items(&page, "workOrders").unwrap().len(), 2);
+        assert_eq!(list_items(page, "workOrders").unwrap().len(), 2);
         let other_key = json!({"data": [{"id": 1}], "nextCursor": null});
-        assert_eq!(list_items(&other_key, "vendors").unwrap().len(), 1);
+        assert_eq!(list_items(other_key, "vendors").unwrap().len(), 1);
         let ambiguous = json!({"a": [], "b": []});
         assert!(matches!(
-            list_items(&ambiguous, "vendors"),
+            list_items(ambiguous, "vendors"),
             Err(ConnectorError::Upstream { .. })
         ));
         assert!(matches!(
-            list_items(&json!({"workOrders": [1]}), "workOrders"),
+            list_items(json!({"workOrders": [1]}), "workOrders"),
             Err(ConnectorError::Upstream { .. })
         ));
         assert_eq!(

@@ -331,21 +331,22 @@ impl<'a> Client<'a> {
     /// One collection answer from `url`: its members and whether `responseInfo.nextPage` says
     /// the query has more.
     async fn fetch(&self, url: Url) -> Result<(Members, bool), ConnectorError> {
-        let envelope: Value = self.http.send_json(&self.request(Method::GET, url)).await?;
-        let members = envelope
-            .get("member")
-            .and_then(Value::as_array)
-            .ok_or_else(|| unexpected("expected a `member` list", &envelope))?
-            .iter()
-            .map(|m| {
-                m.as_object()
-                    .cloned()
-                    .ok_or_else(|| unexpected("`member` holds a non-object", m))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut envelope: Value = self.http.send_json(&self.request(Method::GET, url)).await?;
         let more = envelope
             .pointer("/responseInfo/nextPage")
             .is_some_and(|next| !next.is_null());
+        // The members are moved out of the envelope, not copied: a page holds up to 1,000.
+        let members = match envelope.get_mut("member").map(Value::take) {
+            Some(Value::Array(list)) => list,
+            _ => return Err(unexpected("expected a `member` list", &envelope)),
+        };
+        let members = members
+            .into_iter()
+            .map(|m| match m {
+                Value::Object(record) => Ok(record),
+                other => Err(unexpected("`member` holds a non-object", &other)),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok((members, more))
     }
 
