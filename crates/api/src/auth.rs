@@ -130,12 +130,6 @@ impl Authenticator {
             .retain(|_, (l, _)| l.token.connection_id != connection_id);
         self.connections.remove(connection_id);
     }
-
-    /// Forgets a cached workspace (after its settings change).
-    pub fn invalidate_workspace(&self, workspace_id: &str) {
-        self.by_id.remove(workspace_id);
-        self.by_key.retain(|_, (w, _)| w.id != workspace_id);
-    }
 }
 
 /// The credential of `Authorization: Bearer <credential>`.

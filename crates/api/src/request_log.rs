@@ -63,7 +63,7 @@ const BATCH: usize = 500;
 
 #[derive(Clone)]
 pub struct RequestLogger {
-    tx: Option<mpsc::Sender<PendingLog>>,
+    tx: mpsc::Sender<PendingLog>,
 }
 
 impl RequestLogger {
@@ -72,19 +72,12 @@ impl RequestLogger {
     pub fn spawn(store: Arc<dyn Store>) -> (RequestLogger, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
         let handle = tokio::spawn(write_loop(store, rx));
-        (RequestLogger { tx: Some(tx) }, handle)
-    }
-
-    /// A logger that drops everything (for routers built without a store writer).
-    pub fn disabled() -> RequestLogger {
-        RequestLogger { tx: None }
+        (RequestLogger { tx }, handle)
     }
 
     pub fn submit(&self, log: PendingLog) {
-        if let Some(tx) = &self.tx {
-            if tx.try_send(log).is_err() {
-                tracing::warn!("request log queue full; a request log was dropped");
-            }
+        if self.tx.try_send(log).is_err() {
+            tracing::warn!("request log queue full; a request log was dropped");
         }
     }
 }

@@ -28,8 +28,9 @@ pub fn new_id(prefix: &str) -> String {
     format!("{prefix}_{}", ulid.to_string().to_ascii_lowercase())
 }
 
-/// Whether `id` looks like an identifier with this prefix (used to reject garbage early).
-pub fn has_prefix(id: &str, prefix: &str) -> bool {
+/// Whether `id` looks like an identifier with this prefix (tests check generated ids with it).
+#[cfg(test)]
+pub(crate) fn has_prefix(id: &str, prefix: &str) -> bool {
     id.len() == prefix.len() + 27
         && id.starts_with(prefix)
         && id.as_bytes()[prefix.len()] == b'_'

@@ -14,43 +14,6 @@ use crate::common::*;
 // file is clippy's `duplicate_mod`).
 use crate::tryton::support;
 
-/// Connects `body` (a `POST /connections` body) and waits for its initial sync.
-async fn connect_synced(env: &TestEnv, ws: &Workspace, mut body: Value) -> (String, String) {
-    body["sync"] = json!({"history_days": 3650});
-    let (status, created) = env
-        .call(Method::POST, "/api/v1/connections", &ws.key, Some(body))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    let con = created["connection"]["id"].as_str().unwrap().to_string();
-    let token = created["access_token"].as_str().unwrap().to_string();
-    crate::sync::initial_sync_done(env, &token).await;
-    (con, token)
-}
-
-/// A request with an `Idempotency-Key`; answers (status, replayed?, body).
-async fn keyed(
-    env: &TestEnv,
-    method: Method,
-    path: &str,
-    token: &str,
-    key: &str,
-    body: Value,
-) -> (StatusCode, bool, Value) {
-    let resp = env
-        .req(method, path, token)
-        .header("idempotency-key", key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status();
-    let replayed = resp
-        .headers()
-        .get("idempotent-replayed")
-        .is_some_and(|v| v == "true");
-    (status, replayed, resp.json().await.unwrap())
-}
-
 /// How many events of `event_type` on the connection mention `id`.
 async fn events_about(
     env: &TestEnv,
