@@ -18,6 +18,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use millwright_core::{ids, time};
+use tracing::Instrument;
 
 use crate::{error::ErrorCode, request_log::PendingLog, state::AppState, ApiError};
 
@@ -75,12 +76,32 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned());
     let method = req.method().clone();
+    // Every log line written while serving the request carries its id (a span field; with
+    // `--log-format json` it is `span.request_id`), so a request id from an error body or the
+    // request log finds the server's own lines about it.
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %method,
+        route = route.as_deref().unwrap_or("-"),
+    );
     let response = REQUEST_ID
         .scope(
             request_id.clone(),
-            handle(state, request_id, started, req, next),
+            handle(state, request_id, started, req, next).instrument(span.clone()),
         )
         .await;
+    let status = response.status();
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    span.in_scope(|| {
+        // Server errors are worth an operator's attention; the rest is a debug-level access log
+        // (the request log in the database is the audit trail).
+        if status.is_server_error() {
+            tracing::warn!(status = status.as_u16(), elapsed_ms, "request failed");
+        } else {
+            tracing::debug!(status = status.as_u16(), elapsed_ms, "request served");
+        }
+    });
     crate::metrics::record_request(
         route.as_deref(),
         &method,

@@ -140,6 +140,62 @@ fn serve_announces_its_address_and_stops_on_sigterm() {
     }
 }
 
+/// `--log-format json`: one JSON object per line, and the lines written while serving a request
+/// carry that request's id (the `X-Request-Id` the client saw).
+#[test]
+fn json_logs_carry_the_request_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = millwright(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .env("MILLWRIGHT_LOG", "info,millwright_api=debug")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("server output").unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
+        if let Some(rest) = v["fields"]["message"]
+            .as_str()
+            .and_then(|m| m.split("listening on http://").nth(1))
+        {
+            break rest.trim().to_string();
+        }
+    };
+    // An unauthenticated API call: answered 401 with a request id.
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        stream,
+        "GET /api/v1/connections HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 401"), "{response}");
+    let request_id = response
+        .lines()
+        .find_map(|l| l.strip_prefix("x-request-id: "))
+        .expect("an X-Request-Id header")
+        .trim()
+        .to_string();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let found = loop {
+        assert!(std::time::Instant::now() < deadline, "no log line for {request_id}");
+        let line = lines.next().expect("server output").unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
+        if v["span"]["request_id"] == request_id.as_str() {
+            break v;
+        }
+    };
+    assert_eq!(found["fields"]["status"], 401);
+    assert_eq!(found["span"]["route"], "/api/v1/connections");
+    unsafe_kill(child.id(), 15);
+    let _ = child.wait();
+}
+
 #[test]
 fn environment_and_config_file_are_read() {
     let dir = tempfile::tempdir().unwrap();
