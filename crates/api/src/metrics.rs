@@ -1,7 +1,8 @@
 //! `GET /metrics`: every series this process records, in the Prometheus text format.
 //!
-//! Series are recorded through the `metrics` facade (the sync engine and the webhook dispatcher
-//! record their own, see `millwright_sync::metrics` and `millwright_webhooks::dispatcher`) and
+//! Series are recorded through the `metrics` facade (the sync engine, the webhook dispatcher and
+//! the health layer record their own, see `millwright_sync::metrics`,
+//! `millwright_webhooks::dispatcher` and `millwright_health`) and
 //! rendered by `metrics-exporter-prometheus`, whose own HTTP listener is not used: the page is
 //! served by the API router like `/healthz`, outside `/api/v1` and the OpenAPI document.
 //!
@@ -60,6 +61,11 @@ pub fn install() -> &'static PrometheusHandle {
                 Matcher::Full(HTTP_REQUEST_DURATION_SECONDS.into()),
                 LATENCY_BUCKETS,
             )
+            .expect("the bucket list is not empty")
+            .set_buckets_for_metric(
+                Matcher::Full(millwright_health::PROBE_DURATION_SECONDS.into()),
+                LATENCY_BUCKETS,
+            )
             .expect("the bucket list is not empty");
         let handle = match builder.install_recorder() {
             Ok(handle) => handle,
@@ -105,6 +111,7 @@ fn describe() {
     );
     millwright_sync::metrics::describe_metrics();
     millwright_webhooks::dispatcher::describe_metrics();
+    millwright_health::describe_metrics();
 }
 
 /// `GET /metrics`.

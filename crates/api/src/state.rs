@@ -19,6 +19,9 @@ pub struct ApiConfig {
     pub public_url: String,
     /// Allow loopback and private addresses as webhook targets (development only).
     pub allow_private_webhook_targets: bool,
+    /// The workspace whose incidents and maintenances are the platform's (public `/status`
+    /// page) rather than its own page's.
+    pub operator_workspace_id: Option<String>,
 }
 
 impl Default for ApiConfig {
@@ -28,6 +31,7 @@ impl Default for ApiConfig {
             rate_limit_per_minute: 600,
             public_url: "http://127.0.0.1:8080".into(),
             allow_private_webhook_targets: false,
+            operator_workspace_id: None,
         }
     }
 }

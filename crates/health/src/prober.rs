@@ -15,6 +15,10 @@ use crate::jobs::{
     first_delay, jittered, schedule_probe, schedule_sweep, PROBE_JOB, PROBE_SWEEP_JOB,
 };
 
+/// How long probes take, by connector and outcome (a histogram); only probes that reached out
+/// to the source are timed.
+pub const PROBE_DURATION_SECONDS: &str = "millwright_probe_duration_seconds";
+
 /// Stored as the error of a probe that was not sent because the connection waits for
 /// reauthorization.
 const NOT_PROBED: &str =
@@ -209,21 +213,31 @@ impl Prober {
                 }
             }
         };
-        let latency_ms = Some(started.elapsed().as_millis().min(i64::MAX as u128) as i64);
+        let elapsed = started.elapsed();
+        let latency_ms = Some(elapsed.as_millis().min(i64::MAX as u128) as i64);
+        let outcome = match &result {
+            Ok(()) => ProbeStatus::Ok,
+            Err(ConnectorError::Unreachable { .. }) => ProbeStatus::Unreachable,
+            Err(ConnectorError::CredentialsRejected { .. }) => ProbeStatus::Rejected,
+            Err(_) => ProbeStatus::Error,
+        };
+        metrics::histogram!(
+            PROBE_DURATION_SECONDS,
+            "connector" => connection.connector.clone(),
+            "outcome" => outcome.as_str(),
+        )
+        .record(elapsed.as_secs_f64());
         match result {
             Ok(()) => Finding {
                 status: ProbeStatus::Ok,
                 latency_ms,
                 error: None,
             },
+            // An error the source answered with (`ProbeStatus::Error`) means it is reachable
+            // and took the login, so the state stays; the error is on record for whoever
+            // looks at the history.
             Err(e) => Finding {
-                status: match e {
-                    ConnectorError::Unreachable { .. } => ProbeStatus::Unreachable,
-                    ConnectorError::CredentialsRejected { .. } => ProbeStatus::Rejected,
-                    // The source answered: it is reachable and took the login, so the state
-                    // stays; the error is on record for whoever looks at the history.
-                    _ => ProbeStatus::Error,
-                },
+                status: outcome,
                 latency_ms,
                 error: Some(e.to_string()),
             },

@@ -88,13 +88,25 @@ async fn start_simulator() -> anyhow::Result<Simulator> {
         .map(|p| p.join("millwright"))
         .ok_or_else(|| anyhow!("cannot locate the millwright binary"))?;
     let mut child = tokio::process::Command::new(&bin)
-        .args(["sim", "maintainx", "--listen", "127.0.0.1:0", "--scale", "10"])
+        .args([
+            "sim",
+            "maintainx",
+            "--listen",
+            "127.0.0.1:0",
+            "--scale",
+            "10",
+        ])
         .env("RUST_LOG", "info")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .with_context(|| format!("starting {} (build it with --bin millwright)", bin.display()))?;
+        .with_context(|| {
+            format!(
+                "starting {} (build it with --bin millwright)",
+                bin.display()
+            )
+        })?;
     let pid = child.id().ok_or_else(|| anyhow!("no pid"))?.to_string();
     // Logs go to standard error, the address among them.
     let stderr = child.stderr.take().ok_or_else(|| anyhow!("no stderr"))?;
@@ -119,7 +131,9 @@ async fn start_simulator() -> anyhow::Result<Simulator> {
     })
 }
 
-async fn open_store(backend: &str) -> anyhow::Result<(Arc<dyn Store>, Option<String>, tempfile::TempDir)> {
+async fn open_store(
+    backend: &str,
+) -> anyhow::Result<(Arc<dyn Store>, Option<String>, tempfile::TempDir)> {
     let dir = tempfile::tempdir()?;
     let (store, pg_db): (Arc<dyn Store>, Option<String>) = match backend {
         "sqlite" => {
@@ -146,7 +160,8 @@ async fn seed_connections(
     n: usize,
 ) -> anyhow::Result<()> {
     let (workspace, _key) =
-        admin::create_workspace(store.as_ref(), master, "probe bench", Some(n as i64), None).await?;
+        admin::create_workspace(store.as_ref(), master, "probe bench", Some(n as i64), None)
+            .await?;
     let credentials: Credentials = serde_json::from_value(json!({
         "base_url": sim.base_url,
         "api_key": "sim-maintainx-key",

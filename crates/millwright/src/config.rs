@@ -42,6 +42,32 @@ pub struct Config {
     /// Seconds between refreshes of the `/metrics` gauges read from the database (queue depth
     /// and lag, connections by status); each refresh is two grouped queries.
     pub metrics_refresh_seconds: u64,
+    /// Seconds between two evaluations of the status page's components (see "Health model"
+    /// in docs/operations.md for the thresholds below).
+    pub status_interval_seconds: u64,
+    /// Seconds a component stays non-operational (maintenance aside) before an automatic
+    /// incident opens.
+    pub incident_open_after_seconds: u64,
+    /// Seconds of request logs the `api` component looks back over.
+    pub status_window_seconds: u64,
+    /// Fewer requests than this in the window leave the `api` component operational.
+    pub status_api_min_requests: i64,
+    /// Share of requests failing with a platform 5xx for degraded / partial / major `api`.
+    pub status_api_degraded_share: f64,
+    pub status_api_partial_share: f64,
+    pub status_api_major_share: f64,
+    /// Seconds the oldest due sync job or webhook delivery waits for degraded / partial /
+    /// major `sync` and `webhooks`.
+    pub status_queue_lag_degraded_seconds: u64,
+    pub status_queue_lag_partial_seconds: u64,
+    pub status_queue_lag_major_seconds: u64,
+    /// Share of a connector's connections offline for a partial / major outage of its
+    /// component (all of them offline is always major).
+    pub status_connector_partial_share: f64,
+    pub status_connector_major_share: f64,
+    /// The workspace whose incidents and maintenances are the platform's, shown on the public
+    /// `/status` page; other workspaces' show only on their own page.
+    pub operator_workspace_id: Option<String>,
 }
 
 impl Default for Config {
@@ -61,6 +87,19 @@ impl Default for Config {
             job_lease_seconds: 600,
             webhook_lease_seconds: 60,
             metrics_refresh_seconds: 15,
+            status_interval_seconds: 60,
+            incident_open_after_seconds: 300,
+            status_window_seconds: 300,
+            status_api_min_requests: 20,
+            status_api_degraded_share: 0.05,
+            status_api_partial_share: 0.25,
+            status_api_major_share: 0.5,
+            status_queue_lag_degraded_seconds: 120,
+            status_queue_lag_partial_seconds: 600,
+            status_queue_lag_major_seconds: 1800,
+            status_connector_partial_share: 0.25,
+            status_connector_major_share: 0.75,
+            operator_workspace_id: None,
         }
     }
 }
@@ -81,6 +120,19 @@ const ENV_KEYS: &[&str] = &[
     "job_lease_seconds",
     "webhook_lease_seconds",
     "metrics_refresh_seconds",
+    "status_interval_seconds",
+    "incident_open_after_seconds",
+    "status_window_seconds",
+    "status_api_min_requests",
+    "status_api_degraded_share",
+    "status_api_partial_share",
+    "status_api_major_share",
+    "status_queue_lag_degraded_seconds",
+    "status_queue_lag_partial_seconds",
+    "status_queue_lag_major_seconds",
+    "status_connector_partial_share",
+    "status_connector_major_share",
+    "operator_workspace_id",
 ];
 
 /// Values given as flags; only the `Some` ones override.
@@ -127,6 +179,29 @@ impl Config {
         })
     }
 
+    /// The status evaluator's thresholds from the `status_*` and `incident_*` keys.
+    pub fn status_thresholds(&self) -> millwright_health::StatusThresholds {
+        let secs = |s: u64| chrono::Duration::seconds(s.min(i64::MAX as u64) as i64);
+        millwright_health::StatusThresholds {
+            interval: secs(self.status_interval_seconds.max(1)),
+            incident_open_after: secs(self.incident_open_after_seconds),
+            window: secs(self.status_window_seconds.max(1)),
+            api_min_requests: self.status_api_min_requests,
+            api_error_share: [
+                self.status_api_degraded_share,
+                self.status_api_partial_share,
+                self.status_api_major_share,
+            ],
+            queue_lag: [
+                secs(self.status_queue_lag_degraded_seconds),
+                secs(self.status_queue_lag_partial_seconds),
+                secs(self.status_queue_lag_major_seconds),
+            ],
+            connector_partial_share: self.status_connector_partial_share,
+            connector_major_share: self.status_connector_major_share,
+        }
+    }
+
     pub fn public_url(&self) -> String {
         self.public_url
             .clone()
@@ -164,6 +239,32 @@ mod tests {
             assert_eq!(c.listen, "127.0.0.1:2000");
             assert_eq!(c.public_url(), "http://127.0.0.1:2000");
             assert!(c.database_url().starts_with("sqlite://"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own error type
+    fn status_thresholds_come_from_their_keys() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "mw.toml",
+                "status_interval_seconds = 5\nstatus_connector_partial_share = 0.5",
+            )?;
+            jail.set_env("MILLWRIGHT_INCIDENT_OPEN_AFTER_SECONDS", "30");
+            jail.set_env("MILLWRIGHT_OPERATOR_WORKSPACE_ID", "ws_operator");
+            let c = Config::load(Some(Path::new("mw.toml")), &FlagOverrides::default())
+                .map_err(|e| *e)?;
+            assert_eq!(c.operator_workspace_id.as_deref(), Some("ws_operator"));
+            let t = c.status_thresholds();
+            assert_eq!(t.interval, chrono::Duration::seconds(5));
+            assert_eq!(t.incident_open_after, chrono::Duration::seconds(30));
+            assert_eq!(t.connector_partial_share, 0.5);
+            assert_eq!(t.connector_major_share, 0.75);
+            assert_eq!(
+                Config::default().status_thresholds(),
+                millwright_health::StatusThresholds::default()
+            );
             Ok(())
         });
     }

@@ -14,7 +14,7 @@ use crate::{
     master_key, storage,
     worker::{Worker, WorkerConfig},
 };
-use millwright_health::{Prober, ProberConfig};
+use millwright_health::{Prober, ProberConfig, StatusEvaluator};
 use millwright_sync::{Engine, EngineConfig};
 use millwright_webhooks::dispatcher::{Dispatcher, DispatcherConfig};
 
@@ -95,12 +95,15 @@ pub async fn start(config: Config, role: Role) -> anyhow::Result<RunningServer> 
                 rate_limit_per_minute: config.rate_limit_per_minute,
                 public_url,
                 allow_private_webhook_targets: config.allow_private_webhook_targets,
+                operator_workspace_id: config.operator_workspace_id.clone(),
             },
         );
         let limiter = state.rate_limiter.clone();
         let auth = state.auth.clone();
         on_connection_change = Some(Arc::new(move |id: &str| auth.invalidate_connection(id)));
-        let app = millwright_api::router(state);
+        // The JSON API and the browser-facing pages (dashboard, Link, status page) share one
+        // listener and one state.
+        let app = millwright_api::router(state.clone()).merge(millwright_web::router(state));
         let mut rx = shutdown_rx.clone();
         tasks.push(tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
@@ -163,7 +166,12 @@ pub async fn start(config: Config, role: Role) -> anyhow::Result<RunningServer> 
                 ..WorkerConfig::default()
             },
         )
-        .with_prober(Arc::new(prober));
+        .with_prober(Arc::new(prober))
+        .with_status_evaluator(Arc::new(StatusEvaluator::new(
+            store.clone(),
+            connectors.clone(),
+            config.status_thresholds(),
+        )));
         tasks.push(tokio::spawn(worker.run(shutdown_rx.clone())));
         let dispatcher = Dispatcher::new(
             store.clone(),

@@ -1,6 +1,7 @@
 //! Background work as leased jobs in the database, so one node on SQLite and many on
 //! PostgreSQL run the same code: syncs and the sync scheduler (the sync engine), health probes
-//! and their sweep (the prober), and the purge of request logs, idempotency keys and probes
+//! and their sweep (the prober), the status evaluation (components, uptime, automatic
+//! incidents and maintenance windows), and the purge of request logs, idempotency keys and probes
 //! past retention.
 
 use std::{sync::Arc, time::Duration};
@@ -9,7 +10,7 @@ use millwright_core::{
     ids::{self, prefix},
     time,
 };
-use millwright_health::Prober;
+use millwright_health::{Prober, StatusEvaluator};
 use millwright_store::{Job, NewJob, Store};
 use millwright_sync::{Engine, JobOutcome};
 use tokio::{sync::watch, task::JoinSet};
@@ -45,6 +46,7 @@ pub struct Worker {
     store: Arc<dyn Store>,
     engine: Option<Arc<Engine>>,
     prober: Option<Arc<Prober>>,
+    status: Option<Arc<StatusEvaluator>>,
     id: String,
     config: WorkerConfig,
 }
@@ -56,6 +58,7 @@ impl Worker {
             store,
             engine,
             prober: None,
+            status: None,
             id,
             config,
         }
@@ -67,6 +70,12 @@ impl Worker {
         self
     }
 
+    /// Also evaluates the status page's components on this node.
+    pub fn with_status_evaluator(mut self, evaluator: Arc<StatusEvaluator>) -> Worker {
+        self.status = Some(evaluator);
+        self
+    }
+
     fn kinds(&self) -> Vec<&'static str> {
         let mut k = vec![PURGE_REQUEST_LOGS];
         if self.engine.is_some() {
@@ -74,6 +83,9 @@ impl Worker {
         }
         if self.prober.is_some() {
             k.extend_from_slice(Prober::KINDS);
+        }
+        if self.status.is_some() {
+            k.extend_from_slice(StatusEvaluator::KINDS);
         }
         k
     }
@@ -108,6 +120,11 @@ impl Worker {
         if let Some(prober) = &self.prober {
             if let Err(e) = prober.start().await {
                 tracing::error!(error = %e, "could not start the probe sweep");
+            }
+        }
+        if let Some(status) = &self.status {
+            if let Err(e) = status.start().await {
+                tracing::error!(error = %e, "could not start the status evaluation");
             }
         }
         let me = Arc::new(self);
@@ -173,6 +190,13 @@ impl Worker {
                 None => JobOutcome::Reschedule {
                     at: time::now(),
                     note: "no prober on this node".into(),
+                },
+            },
+            kind if StatusEvaluator::KINDS.contains(&kind) => match &self.status {
+                Some(status) => status.run_job(&job).await,
+                None => JobOutcome::Reschedule {
+                    at: time::now(),
+                    note: "no status evaluator on this node".into(),
                 },
             },
             _ => match &self.engine {

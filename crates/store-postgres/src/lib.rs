@@ -14,10 +14,13 @@
 //! Queries are built at run time (`sqlx::query` with `.bind`), not with sqlx's compile-time
 //! macros, so that building the workspace never needs a database.
 
+mod dashboard;
 mod health;
+mod link;
 mod migrations;
 mod operations;
 mod rows;
+mod status;
 mod synced;
 pub mod testing;
 mod webhooks;
@@ -212,57 +215,7 @@ impl Store for PostgresStore {
         event: NewEvent,
     ) -> StoreResult<Connection> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        // The workspace row is the per-workspace lock: concurrent creates in one workspace
-        // queue here, so each one sums the credits after the previous one has committed.
-        let limit: Option<i64> =
-            sqlx::query_scalar("SELECT credit_limit FROM workspaces WHERE id = $1 FOR UPDATE")
-                .bind(&new.workspace_id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_err)?;
-        let limit = limit.ok_or(StoreError::NotFound)?;
-        let used: i64 = sqlx::query_scalar(CREDITS_USED_SQL)
-            .bind(&new.workspace_id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        if used + new.credits > limit {
-            // Dropping `tx` rolls back; nothing was written.
-            return Err(StoreError::InsufficientCredits {
-                limit,
-                used,
-                requested: new.credits,
-            });
-        }
-        let row = sqlx::query(
-            "INSERT INTO connections (id, workspace_id, connector, deployment, name, status, credits, \
-             metadata, sealed_credentials, sync_settings, field_mappings, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING *",
-        )
-        .bind(&new.id)
-        .bind(&new.workspace_id)
-        .bind(&new.connector)
-        .bind(new.deployment.as_str())
-        .bind(&new.name)
-        .bind(new.status.as_str())
-        .bind(new.credits)
-        .bind(&new.metadata)
-        .bind(&new.sealed_credentials)
-        .bind(&new.sync_settings)
-        .bind(&new.field_mappings)
-        .bind(new.created_at)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let connection = rows::connection(&row)?;
-        // The first token belongs to this connection whatever the caller filled in.
-        let token = NewToken {
-            connection_id: new.id.clone(),
-            workspace_id: new.workspace_id.clone(),
-            ..token
-        };
-        insert_token(&mut tx, &token).await?;
-        synced::insert_event(&mut tx, &event).await?;
+        let connection = insert_connection(&mut tx, &new, Some(token), &event).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(connection)
     }
@@ -346,27 +299,15 @@ impl Store for PostgresStore {
         now: Timestamp,
     ) -> StoreResult<Connection> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let status = Self::lock_connection(&mut tx, workspace_id, id).await?;
-        if status == ConnectionStatus::Disconnected {
-            return Err(StoreError::Disconnected);
-        }
-        // Under the row lock, so the event is appended exactly once per reauthorization.
-        if status == ConnectionStatus::RequiresReauthorization {
-            synced::insert_event(&mut tx, &reauthorized).await?;
-        }
-        let row = sqlx::query(
-            "UPDATE connections SET sealed_credentials = $3, updated_at = $4, \
-             status = CASE WHEN status = 'requires_reauthorization' THEN 'active' ELSE status END \
-             WHERE workspace_id = $1 AND id = $2 RETURNING *",
+        let (connection, _) = replace_credentials_in(
+            &mut tx,
+            workspace_id,
+            id,
+            sealed_credentials,
+            &reauthorized,
+            now,
         )
-        .bind(workspace_id)
-        .bind(id)
-        .bind(sealed_credentials)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let connection = rows::connection(&row)?;
+        .await?;
         tx.commit().await.map_err(db_err)?;
         Ok(connection)
     }
@@ -378,24 +319,7 @@ impl Store for PostgresStore {
         token: NewToken,
     ) -> StoreResult<TokenRecord> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        if Self::lock_connection(&mut tx, workspace_id, connection_id).await?
-            == ConnectionStatus::Disconnected
-        {
-            return Err(StoreError::Disconnected);
-        }
-        let token = NewToken {
-            connection_id: connection_id.to_owned(),
-            workspace_id: workspace_id.to_owned(),
-            ..token
-        };
-        // The old tokens die the moment the new one is issued.
-        sqlx::query("UPDATE connection_tokens SET revoked_at = $2 WHERE connection_id = $1 AND revoked_at IS NULL")
-            .bind(connection_id)
-            .bind(token.created_at)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        let record = insert_token(&mut tx, &token).await?;
+        let record = rotate_token_in(&mut tx, workspace_id, connection_id, token).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(record)
     }
@@ -1122,6 +1046,134 @@ impl Store for PostgresStore {
     }
 }
 
+/// Inserts a connection inside `tx` after checking its credits under the workspace lock, with
+/// its first token when given (a connection made through Link gets its token only when the
+/// public token is exchanged) and its `connection.created` event.
+pub(crate) async fn insert_connection(
+    tx: &mut Transaction<'static, Postgres>,
+    new: &NewConnection,
+    token: Option<NewToken>,
+    event: &NewEvent,
+) -> StoreResult<Connection> {
+    // The workspace row is the per-workspace lock: concurrent creates in one workspace
+    // queue here, so each one sums the credits after the previous one has committed.
+    let limit: Option<i64> =
+        sqlx::query_scalar("SELECT credit_limit FROM workspaces WHERE id = $1 FOR UPDATE")
+            .bind(&new.workspace_id)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(db_err)?;
+    let limit = limit.ok_or(StoreError::NotFound)?;
+    let used: i64 = sqlx::query_scalar(CREDITS_USED_SQL)
+        .bind(&new.workspace_id)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(db_err)?;
+    if used + new.credits > limit {
+        // The caller drops `tx`, which rolls back; nothing was written.
+        return Err(StoreError::InsufficientCredits {
+            limit,
+            used,
+            requested: new.credits,
+        });
+    }
+    let row = sqlx::query(
+        "INSERT INTO connections (id, workspace_id, connector, deployment, name, status, credits, \
+         metadata, sealed_credentials, sync_settings, field_mappings, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING *",
+    )
+    .bind(&new.id)
+    .bind(&new.workspace_id)
+    .bind(&new.connector)
+    .bind(new.deployment.as_str())
+    .bind(&new.name)
+    .bind(new.status.as_str())
+    .bind(new.credits)
+    .bind(&new.metadata)
+    .bind(&new.sealed_credentials)
+    .bind(&new.sync_settings)
+    .bind(&new.field_mappings)
+    .bind(new.created_at)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    let connection = rows::connection(&row)?;
+    if let Some(token) = token {
+        // The first token belongs to this connection whatever the caller filled in.
+        let token = NewToken {
+            connection_id: new.id.clone(),
+            workspace_id: new.workspace_id.clone(),
+            ..token
+        };
+        insert_token(tx, &token).await?;
+    }
+    synced::insert_event(tx, event).await?;
+    Ok(connection)
+}
+
+/// Replaces a connection's sealed credentials inside `tx` (see [`Store::replace_credentials`]);
+/// also returns the status the connection had before.
+pub(crate) async fn replace_credentials_in(
+    tx: &mut Transaction<'static, Postgres>,
+    workspace_id: &str,
+    id: &str,
+    sealed_credentials: Vec<u8>,
+    reauthorized: &NewEvent,
+    now: Timestamp,
+) -> StoreResult<(Connection, ConnectionStatus)> {
+    let status = PostgresStore::lock_connection(tx, workspace_id, id).await?;
+    if status == ConnectionStatus::Disconnected {
+        return Err(StoreError::Disconnected);
+    }
+    // Under the row lock, so the event is appended exactly once per reauthorization.
+    if status == ConnectionStatus::RequiresReauthorization {
+        synced::insert_event(tx, reauthorized).await?;
+    }
+    let row = sqlx::query(
+        "UPDATE connections SET sealed_credentials = $3, updated_at = $4, \
+         status = CASE WHEN status = 'requires_reauthorization' THEN 'active' ELSE status END \
+         WHERE workspace_id = $1 AND id = $2 RETURNING *",
+    )
+    .bind(workspace_id)
+    .bind(id)
+    .bind(sealed_credentials)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    Ok((rows::connection(&row)?, status))
+}
+
+/// Revokes every live token of the connection and inserts `token` inside `tx`
+/// (see [`Store::rotate_token`]).
+pub(crate) async fn rotate_token_in(
+    tx: &mut Transaction<'static, Postgres>,
+    workspace_id: &str,
+    connection_id: &str,
+    token: NewToken,
+) -> StoreResult<TokenRecord> {
+    if PostgresStore::lock_connection(tx, workspace_id, connection_id).await?
+        == ConnectionStatus::Disconnected
+    {
+        return Err(StoreError::Disconnected);
+    }
+    let token = NewToken {
+        connection_id: connection_id.to_owned(),
+        workspace_id: workspace_id.to_owned(),
+        ..token
+    };
+    // The old tokens die the moment the new one is issued.
+    sqlx::query(
+        "UPDATE connection_tokens SET revoked_at = $2 WHERE connection_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(connection_id)
+    .bind(token.created_at)
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    insert_token(tx, &token).await
+}
+
 /// Inserts a token row inside `tx`.
 async fn insert_token(
     tx: &mut Transaction<'static, Postgres>,
@@ -1145,7 +1197,7 @@ async fn insert_token(
 }
 
 /// Reads a connection inside `tx` (after [`PostgresStore::lock_connection`] found it).
-async fn fetch_connection(
+pub(crate) async fn fetch_connection(
     tx: &mut Transaction<'static, Postgres>,
     workspace_id: &str,
     id: &str,

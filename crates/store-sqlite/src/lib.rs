@@ -20,17 +20,20 @@
 //! ```
 
 mod connections;
+mod dashboard;
 mod decode;
 mod error;
 mod events;
 mod health;
 mod idempotency;
 mod jobs;
+mod link;
 mod migrations;
 mod operations;
 mod pool;
 mod records;
 mod request_logs;
+mod status;
 mod sync;
 mod webhooks;
 mod workspaces;
@@ -164,7 +167,7 @@ impl Store for SqliteStore {
         event: NewEvent,
     ) -> StoreResult<Connection> {
         self.pool
-            .write(move |tx| connections::create(tx, &new, &token, &event))
+            .write(move |tx| connections::create(tx, &new, Some(&token), &event))
             .await
     }
 

@@ -41,6 +41,21 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "delivery_claims",
         sql: include_str!("../migrations/0005_delivery_claims.sql"),
     },
+    Migration {
+        version: 6,
+        name: "status",
+        sql: include_str!("../migrations/0006_status.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "link",
+        sql: include_str!("../migrations/0007_link.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "dashboard",
+        sql: include_str!("../migrations/0008_dashboard.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -93,7 +93,7 @@ macro_rules! conformance_suite {
         $crate::__conformance_tests!(@names)
     };
     ($make:expr $(,)?) => {
-        $crate::__conformance_tests!(@tests $make);
+        $crate::__conformance_tests!(@tests conformance $make);
     };
 }
 
@@ -164,32 +164,25 @@ macro_rules! __conformance_tests {
     };
 }
 
+/// Expands a suite's list into its test names (`@names`) or into one `#[tokio::test]` per
+/// name calling `$crate::<module>::<name>` on a fresh fixture (`@tests <module> <make>`); every
+/// suite (`conformance_suite!`, `link_conformance_suite!`, ...) shares it.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __conformance_expand {
     (@names; $($name:ident),+ $(,)?) => {
         &[$(stringify!($name)),+]
     };
-    (@tests $make:expr; $($name:ident),+ $(,)?) => {
+    (@tests $module:ident $make:expr; $($name:ident),+ $(,)?) => {
         $(
             #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
                 let fixture = $make.await;
                 let store = $crate::conformance::Fixture::store(&fixture);
-                $crate::conformance::$name(store).await;
+                $crate::$module::$name(store).await;
                 drop(fixture);
             }
         )+
-    };
-}
-
-/// Asserts that a store call failed with the given error pattern, showing what came instead.
-macro_rules! assert_err {
-    ($result:expr, $pattern:pat) => {
-        match $result {
-            Err($pattern) => {}
-            other => panic!("expected Err({}), got {:?}", stringify!($pattern), other),
-        }
     };
 }
 

@@ -21,6 +21,12 @@ pub enum StoreError {
     /// A sync run was cancelled or finished while a page was being written.
     #[error("the sync run is no longer running")]
     RunNotRunning,
+    /// A Link session cannot be completed: it expired or was already completed.
+    #[error("the link session is {0}")]
+    LinkSessionClosed(crate::LinkRejection),
+    /// A Link public token cannot be exchanged: unknown, expired or already exchanged.
+    #[error("the public token is {0}")]
+    PublicTokenRejected(crate::LinkRejection),
     /// The database is unreachable or answered with an error.
     #[error("database error: {0}")]
     Backend(String),

@@ -7,18 +7,38 @@
 //! - credit accounting is serialised per workspace, so concurrent creates can never overspend;
 //! - lists are keyset-paginated by `id` (ULIDs sort by creation time), newest first.
 
+/// Asserts that a store call failed with the given error pattern, showing what came instead
+/// (shared by the conformance suites).
+macro_rules! assert_err {
+    ($result:expr, $pattern:pat) => {
+        match $result {
+            Err($pattern) => {}
+            other => panic!("expected Err({}), got {:?}", stringify!($pattern), other),
+        }
+    };
+}
+
 pub mod conformance;
+pub mod conformance_dashboard;
+pub mod conformance_link;
+pub mod conformance_status;
+mod dashboard;
 mod error;
 mod health;
+mod link;
 mod operations;
 mod records;
+mod status;
 mod types;
 mod webhooks;
 
+pub use dashboard::*;
 pub use error::StoreError;
 pub use health::*;
+pub use link::*;
 pub use operations::*;
 pub use records::*;
+pub use status::*;
 pub use types::*;
 pub use webhooks::*;
 
@@ -28,7 +48,7 @@ use millwright_core::{credits::CreditUsage, status::ConnectionStatus, time::Time
 pub type StoreResult<T> = Result<T, StoreError>;
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: StatusStore + LinkStore + DashboardStore + Send + Sync + 'static {
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
 

@@ -100,4 +100,3 @@ impl Spent {
         (self.own * 1000.0 / k, self.pg * 1000.0 / k)
     }
 }
-
