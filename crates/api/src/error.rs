@@ -6,7 +6,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use millwright_connectors::ConnectorError;
-use millwright_store::StoreError;
+use millwright_store::{LinkRejection, StoreError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -61,6 +61,15 @@ pub enum ApiError {
     ConnectionNotDisconnected,
     #[error("this Idempotency-Key was used with a different request")]
     IdempotencyConflict,
+    /// A Link session that expired or was already completed.
+    #[error("{0}")]
+    LinkSessionClosed(String),
+    /// A Link public token that is unknown or was already exchanged.
+    #[error("{0}")]
+    PublicTokenInvalid(String),
+    /// A Link public token past its expiry.
+    #[error("the public token expired; run the Link flow again")]
+    PublicTokenExpired,
     #[error("the request body exceeds {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("the request failed validation")]
@@ -161,6 +170,21 @@ impl ApiError {
                 StatusCode::CONFLICT,
                 "IDEMPOTENCY_CONFLICT",
                 "conflict_error",
+            ),
+            LinkSessionClosed(_) => (
+                StatusCode::CONFLICT,
+                "LINK_SESSION_CLOSED",
+                "conflict_error",
+            ),
+            PublicTokenInvalid(_) => (
+                StatusCode::BAD_REQUEST,
+                "PUBLIC_TOKEN_INVALID",
+                "invalid_request_error",
+            ),
+            PublicTokenExpired => (
+                StatusCode::BAD_REQUEST,
+                "PUBLIC_TOKEN_EXPIRED",
+                "invalid_request_error",
             ),
             PayloadTooLarge { .. } => (
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -308,6 +332,17 @@ impl From<StoreError> for ApiError {
             StoreError::Disconnected => ApiError::ConnectionDisconnected,
             StoreError::NotDisconnected => ApiError::ConnectionNotDisconnected,
             StoreError::RunNotRunning => ApiError::Conflict("the sync run already ended".into()),
+            StoreError::LinkSessionClosed(why) => ApiError::LinkSessionClosed(match why {
+                LinkRejection::Expired => "the link session expired".into(),
+                _ => "the link session was already completed".into(),
+            }),
+            StoreError::PublicTokenRejected(LinkRejection::Expired) => ApiError::PublicTokenExpired,
+            StoreError::PublicTokenRejected(LinkRejection::Used) => ApiError::PublicTokenInvalid(
+                "the public token was already exchanged; a public token works once".into(),
+            ),
+            StoreError::PublicTokenRejected(LinkRejection::Unknown) => {
+                ApiError::PublicTokenInvalid("unknown public token".into())
+            }
             StoreError::Backend(m) => ApiError::ServiceUnavailable(format!("the database is unavailable: {m}")),
             StoreError::Corrupt(m) => ApiError::Internal(format!("corrupt row: {m}")),
         }

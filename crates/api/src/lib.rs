@@ -45,6 +45,9 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "unified", description = "The unified API of one connection"),
         (name = "events", description = "Every event, the polling fallback to webhooks"),
         (name = "webhooks", description = "Endpoints, secrets, deliveries and their attempts"),
+        (name = "status", description = "Incidents, scheduled maintenances and the workspace's status page"),
+        (name = "link", description = "Link sessions: the end-user connect flow and the public-token exchange"),
+        (name = "workspace", description = "The workspace's name and Link branding"),
     )
 )]
 struct ApiDoc;
@@ -74,7 +77,25 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(connections::disconnect))
         .routes(routes!(connections::delete_data))
         .routes(routes!(health::history))
+        .routes(routes!(incidents::create, incidents::list))
+        .routes(routes!(incidents::get, incidents::patch))
+        .routes(routes!(
+            incidents::create_maintenance,
+            incidents::list_maintenances
+        ))
+        .routes(routes!(
+            incidents::get_maintenance,
+            incidents::patch_maintenance
+        ))
+        .routes(routes!(
+            incidents::get_status_page,
+            incidents::put_status_page
+        ))
         .routes(routes!(credits::get))
+        .routes(routes!(link_sessions::create, link_sessions::list))
+        .routes(routes!(link_sessions::get))
+        .routes(routes!(link_sessions::exchange))
+        .routes(routes!(workspace::get, workspace::patch))
         .routes(routes!(request_logs::list))
         .routes(routes!(request_logs::get))
         .routes(routes!(unified::connection))

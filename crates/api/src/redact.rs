@@ -59,8 +59,30 @@ pub fn json(v: &Value) -> Value {
                 .collect::<Map<_, _>>(),
         ),
         Value::Array(a) => Value::Array(a.iter().map(json).collect()),
+        // A Link URL carries its link token (`…/link/mw_lt_…`) under an innocent key (`url`).
+        Value::String(s) if s.contains(millwright_core::secrets::LINK_TOKEN_PREFIX) => {
+            Value::String(redact_link_tokens(s))
+        }
         other => other.clone(),
     }
+}
+
+/// Replaces every `mw_lt_…` token in `s` with [`REDACTED`], keeping the text around it.
+fn redact_link_tokens(s: &str) -> String {
+    let prefix = millwright_core::secrets::LINK_TOKEN_PREFIX;
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find(prefix) {
+        out.push_str(&rest[..at]);
+        out.push_str(REDACTED);
+        let tail = &rest[at + prefix.len()..];
+        let end = tail
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(tail.len());
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn credentials(v: &Value) -> Value {
@@ -98,6 +120,8 @@ const SENSITIVE: &[&str] = &[
     "private_key",
     "mw_sk_",
     "mw_ct_",
+    "mw_lt_",
+    "mw_pt_",
     "whsec_",
     // A JSON string may spell a key with \u escapes; such bodies always take the full path.
     "\\u",
@@ -180,6 +204,16 @@ pub fn path(p: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn link_urls_lose_their_token() {
+        let token = millwright_core::secrets::new_link_token();
+        let body =
+            json!({"id": "lks_1", "link_token": token, "url": format!("http://h/link/{token}")});
+        let logged = super::body(body.to_string().as_bytes());
+        assert!(!logged.contains(&token), "{logged}");
+        assert!(logged.contains("http://h/link/[REDACTED]"), "{logged}");
+    }
 
     #[test]
     fn secrets_are_redacted_everywhere() {

@@ -11,6 +11,7 @@ pub mod prefix {
     pub const JOB: &str = "job";
     pub const EVENT: &str = "evt";
     pub const RECORD: &str = "rec";
+    pub const LINK_SESSION: &str = "lks";
 }
 
 /// One monotonic generator per process: ids made within the same millisecond still sort in

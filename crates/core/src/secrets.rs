@@ -7,6 +7,10 @@ use subtle::ConstantTimeEq;
 
 pub const WORKSPACE_KEY_PREFIX: &str = "mw_sk_";
 pub const CONNECTION_TOKEN_PREFIX: &str = "mw_ct_";
+/// A Link session's token: the secret in the end user's `/link/{token}` URL.
+pub const LINK_TOKEN_PREFIX: &str = "mw_lt_";
+/// The one-time token Link hands to the embedding page, exchanged for the connection.
+pub const PUBLIC_TOKEN_PREFIX: &str = "mw_pt_";
 
 const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 /// 40 base62 characters carry ~238 bits of entropy.
@@ -48,6 +52,16 @@ pub fn new_workspace_key() -> String {
 /// A fresh connection token, `mw_ct_…`.
 pub fn new_connection_token() -> String {
     format!("{CONNECTION_TOKEN_PREFIX}{}", random_base62(SECRET_LEN))
+}
+
+/// A fresh Link session token, `mw_lt_…` (URL-safe: base62 only).
+pub fn new_link_token() -> String {
+    format!("{LINK_TOKEN_PREFIX}{}", random_base62(SECRET_LEN))
+}
+
+/// A fresh one-time Link public token, `mw_pt_…`.
+pub fn new_public_token() -> String {
+    format!("{PUBLIC_TOKEN_PREFIX}{}", random_base62(SECRET_LEN))
 }
 
 /// The stored form of a key or token: lower-case hex SHA-256. Tokens carry 238 bits of

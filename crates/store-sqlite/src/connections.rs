@@ -89,13 +89,17 @@ fn insert_token(c: &SqlConn, t: &NewToken) -> StoreResult<TokenRecord> {
     optional(stmt, p, decode::token)?.ok_or_else(|| inserted_nothing("token"))
 }
 
+/// Inserts a connection after the credit check, with its first token when given (a connection
+/// made through Link gets its token only when the public token is exchanged).
 pub(crate) fn create(
     c: &SqlConn,
     new: &NewConnection,
-    token: &NewToken,
+    token: Option<&NewToken>,
     event: &NewEvent,
 ) -> StoreResult<Connection> {
-    check_token_owner(token, &new.workspace_id, &new.id)?;
+    if let Some(token) = token {
+        check_token_owner(token, &new.workspace_id, &new.id)?;
+    }
     let limit = credit_limit(c, &new.workspace_id)?.ok_or(StoreError::NotFound)?;
     let used = used_credits(c, &new.workspace_id)?;
     if used + new.credits > limit {
@@ -127,7 +131,9 @@ pub(crate) fn create(
     ];
     let conn =
         optional(stmt, p, decode::connection)?.ok_or_else(|| inserted_nothing("connection"))?;
-    insert_token(c, token)?;
+    if let Some(token) = token {
+        insert_token(c, token)?;
+    }
     events::insert(c, event)?;
     Ok(conn)
 }

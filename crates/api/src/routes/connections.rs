@@ -65,6 +65,50 @@ pub async fn create(
     WorkspaceAuth(ws): WorkspaceAuth,
     ApiJson(body): ApiJson<CreateConnection>,
 ) -> ApiResult<(StatusCode, Json<ConnectionWithToken>)> {
+    let prepared = prepare_connection(&state, &ws, body).await?;
+    let access_token = secrets::new_connection_token();
+    let token = NewToken {
+        id: ids::new_id(prefix::TOKEN),
+        connection_id: prepared.connection.id.clone(),
+        workspace_id: ws.id.clone(),
+        token_hash: secrets::hash_token(&access_token),
+        scopes: Scope::ALL.to_vec(),
+        expires_at: None,
+        created_at: prepared.connection.created_at,
+    };
+    let connection = state
+        .store
+        .create_connection(prepared.connection, token, prepared.created)
+        .await?;
+    start_initial_sync(&state, &connection).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ConnectionWithToken {
+            connection: connection.into(),
+            access_token,
+        }),
+    ))
+}
+
+/// A connection whose request was validated and whose credentials the source system accepted,
+/// sealed and ready to be stored (by `POST /connections` with its first token, or by a Link
+/// session's completion without one).
+#[derive(Debug)]
+pub struct PreparedConnection {
+    pub connection: NewConnection,
+    /// `connection.created`, to be appended in the same transaction.
+    pub created: NewEvent,
+}
+
+/// The connect step shared by `POST /connections` and Link: validates the request (connector,
+/// deployment, name, metadata, sync settings, credentials), checks that the connection fits in
+/// the credit pool (the store checks again under a lock), checks the credentials against the
+/// source system (`CREDENTIALS_INVALID` with the source's reason when rejected) and seals them.
+pub async fn prepare_connection(
+    state: &AppState,
+    ws: &Workspace,
+    body: CreateConnection,
+) -> ApiResult<PreparedConnection> {
     let mut p = Problems::default();
     let Some(descriptor) = state.connectors.descriptor(&body.connector) else {
         return Err(ApiError::validation(
@@ -122,17 +166,7 @@ pub async fn create(
 
     let now = time::now();
     let id = ids::new_id(prefix::CONNECTION);
-    let sealed = seal_credentials(&state, &ws, &id, &credentials)?;
-    let access_token = secrets::new_connection_token();
-    let token = NewToken {
-        id: ids::new_id(prefix::TOKEN),
-        connection_id: id.clone(),
-        workspace_id: ws.id.clone(),
-        token_hash: secrets::hash_token(&access_token),
-        scopes: Scope::ALL.to_vec(),
-        expires_at: None,
-        created_at: now,
-    };
+    let sealed = seal_credentials(state, ws, &id, &credentials)?;
     let created = NewEvent::connection(
         "created",
         &ws.id,
@@ -142,37 +176,31 @@ pub async fn create(
         ConnectionStatus::Pending,
         now,
     );
-    let connection = state
-        .store
-        .create_connection(
-            NewConnection {
-                id,
-                workspace_id: ws.id.clone(),
-                connector: descriptor.id.to_string(),
-                deployment,
-                name: body.name.trim().to_string(),
-                status: ConnectionStatus::Pending,
-                credits,
-                metadata: Value::Object(metadata),
-                sealed_credentials: sealed,
-                sync_settings: serde_json::to_value(&sync)
-                    .map_err(|e| ApiError::Internal(e.to_string()))?,
-                field_mappings: Value::Object(Map::new()),
-                created_at: now,
-            },
-            token,
-            created,
-        )
-        .await?;
-    // The initial sync of every entity starts now, in the background.
-    millwright_sync::trigger(state.store.as_ref(), &connection, &[], false).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(ConnectionWithToken {
-            connection: connection.into(),
-            access_token,
-        }),
-    ))
+    Ok(PreparedConnection {
+        connection: NewConnection {
+            id,
+            workspace_id: ws.id.clone(),
+            connector: descriptor.id.to_string(),
+            deployment,
+            name: body.name.trim().to_string(),
+            status: ConnectionStatus::Pending,
+            credits,
+            metadata: Value::Object(metadata),
+            sealed_credentials: sealed,
+            sync_settings: serde_json::to_value(&sync)
+                .map_err(|e| ApiError::Internal(e.to_string()))?,
+            field_mappings: Value::Object(Map::new()),
+            created_at: now,
+        },
+        created,
+    })
+}
+
+/// What follows a stored new connection: its initial sync of every entity starts now, in the
+/// background.
+pub async fn start_initial_sync(state: &AppState, connection: &Connection) -> ApiResult<()> {
+    millwright_sync::trigger(state.store.as_ref(), connection, &[], false).await?;
+    Ok(())
 }
 
 fn seal_credentials(
@@ -476,6 +504,31 @@ pub async fn reauthorize(
     ApiJson(body): ApiJson<Reauthorize>,
 ) -> ApiResult<Json<ConnectionView>> {
     let current = load(&state, &ws, &id).await?;
+    let sealed = prepare_reauthorization(&state, &ws, &current, &body.credentials).await?;
+    let updated = state
+        .store
+        .replace_credentials(
+            &ws.id,
+            &id,
+            sealed,
+            reauthorized_event(&ws, &current),
+            time::now(),
+        )
+        .await?;
+    finish_reauthorization(&state, current.status, &updated).await?;
+    Ok(Json(updated.into()))
+}
+
+/// The reauthorization step shared by `POST /connections/{id}/reauthorize` and Link: refuses a
+/// disconnected connection, merges `given` over the stored credentials (fields left out keep
+/// their values), validates them, checks them against the source system
+/// (`CREDENTIALS_INVALID` with the source's reason when rejected) and seals them.
+pub async fn prepare_reauthorization(
+    state: &AppState,
+    ws: &Workspace,
+    current: &Connection,
+    given: &Value,
+) -> ApiResult<Vec<u8>> {
     if current.status == ConnectionStatus::Disconnected {
         return Err(ApiError::ConnectionDisconnected);
     }
@@ -485,10 +538,10 @@ pub async fn reauthorize(
         .ok_or_else(|| {
             ApiError::Internal(format!("connector {} left the catalog", current.connector))
         })?;
-    let Some(given) = body.credentials.as_object() else {
+    let Some(given) = given.as_object() else {
         return Err(ApiError::validation("credentials", "must be an object"));
     };
-    let mut merged = serde_json::to_value(open_credentials(&state, &ws, &current)?)
+    let mut merged = serde_json::to_value(open_credentials(state, ws, current)?)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     if let Some(m) = merged.as_object_mut() {
         for (k, v) in given {
@@ -512,31 +565,36 @@ pub async fn reauthorize(
         .check_credentials(&ctx)
         .await
         .map_err(ApiError::from_connect)?;
-    let sealed = seal_credentials(&state, &ws, &id, &credentials)?;
-    let updated = state
-        .store
-        .replace_credentials(
-            &ws.id,
-            &id,
-            sealed,
-            NewEvent::connection(
-                "reauthorized",
-                &ws.id,
-                &id,
-                &current.connector,
-                &current.name,
-                ConnectionStatus::Active,
-                time::now(),
-            ),
-            time::now(),
-        )
-        .await?;
-    state.auth.invalidate_connection(&id);
-    if current.status == ConnectionStatus::RequiresReauthorization {
-        // Syncs were paused while the source refused the credentials; resume them now.
-        millwright_sync::trigger(state.store.as_ref(), &updated, &[], false).await?;
+    seal_credentials(state, ws, &current.id, &credentials)
+}
+
+/// `connection.reauthorized`, appended by the store only when the connection required
+/// reauthorization.
+pub fn reauthorized_event(ws: &Workspace, current: &Connection) -> NewEvent {
+    NewEvent::connection(
+        "reauthorized",
+        &ws.id,
+        &current.id,
+        &current.connector,
+        &current.name,
+        ConnectionStatus::Active,
+        time::now(),
+    )
+}
+
+/// What follows stored new credentials: cached lookups of the connection are dropped, and a
+/// connection that required reauthorization (`before`) resumes its syncs, which were paused
+/// while the source refused the credentials.
+pub async fn finish_reauthorization(
+    state: &AppState,
+    before: ConnectionStatus,
+    updated: &Connection,
+) -> ApiResult<()> {
+    state.auth.invalidate_connection(&updated.id);
+    if before == ConnectionStatus::RequiresReauthorization {
+        millwright_sync::trigger(state.store.as_ref(), updated, &[], false).await?;
     }
-    Ok(Json(updated.into()))
+    Ok(())
 }
 
 /// Body of `POST /connections/{id}/tokens`.
