@@ -138,10 +138,8 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
     );
     println!("  data dir:         {}", config.data_dir.display());
     println!("  API:              {base}/api/v1   (reference: {base}/docs)");
-    println!(
-        "  dashboard user:   {} / {password}   (the web dashboard is not built yet)",
-        user.email
-    );
+    println!("  dashboard:        {base}/dashboard");
+    println!("  dashboard login:  {} / {password}", user.email);
     println!("  workspace:        {}", ws.id);
     println!("  secret key:       {secret_key}");
     for d in &demos {
