@@ -182,7 +182,10 @@ fn json_logs_carry_the_request_id() {
         .to_string();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     let found = loop {
-        assert!(std::time::Instant::now() < deadline, "no log line for {request_id}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no log line for {request_id}"
+        );
         let line = lines.next().expect("server output").unwrap();
         let v: serde_json::Value = serde_json::from_str(&line)
             .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
