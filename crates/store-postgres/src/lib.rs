@@ -561,15 +561,25 @@ impl Store for PostgresStore {
         // waiting for them; a row another worker claimed and committed meanwhile is re-checked
         // against the WHERE clause when locked, and no longer qualifies. MATERIALIZED makes
         // the candidate list be computed exactly once, so LIMIT bounds the claim.
+        //
+        // Due queued jobs and expired leases are locked by two separate index scans (each
+        // stopping at the limit); only those candidates are ordered. One `state = … OR …`
+        // condition sorted every due job on each claim, O(N) per claim with N jobs due.
+        // A candidate locked but not picked is released when the statement commits.
         let found = sqlx::query(
-            "WITH picked AS MATERIALIZED ( \
-                 SELECT id FROM jobs \
-                 WHERE kind = ANY($1) \
-                   AND ((state = 'queued' AND run_at <= $3) \
-                     OR (state = 'running' AND lease_expires_at < $3)) \
-                 ORDER BY run_at, id \
-                 LIMIT $5 \
-                 FOR UPDATE SKIP LOCKED) \
+            "WITH due AS MATERIALIZED ( \
+                 SELECT id, run_at FROM jobs \
+                 WHERE state = 'queued' AND run_at <= $3 AND kind = ANY($1) \
+                 ORDER BY run_at, id LIMIT $5 \
+                 FOR UPDATE SKIP LOCKED), \
+             expired AS MATERIALIZED ( \
+                 SELECT id, run_at FROM jobs \
+                 WHERE state = 'running' AND lease_expires_at < $3 AND kind = ANY($1) \
+                 ORDER BY run_at, id LIMIT $5 \
+                 FOR UPDATE SKIP LOCKED), \
+             picked AS ( \
+                 SELECT id FROM (SELECT id, run_at FROM due UNION ALL SELECT id, run_at FROM expired) c \
+                 ORDER BY run_at, id LIMIT $5) \
              UPDATE jobs AS j SET state = 'running', lease_owner = $2, lease_expires_at = $4, \
                  attempts = j.attempts + 1 \
              FROM picked WHERE j.id = picked.id \

@@ -60,6 +60,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "dashboard",
         sql: include_str!("../migrations/0008_dashboard.sql"),
     },
+    Migration {
+        version: 9,
+        name: "job_claims",
+        sql: include_str!("../migrations/0009_job_claims.sql"),
+    },
 ];
 
 /// The key of the advisory lock that serialises migrations across nodes. Any constant works as

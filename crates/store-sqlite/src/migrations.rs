@@ -56,6 +56,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "dashboard",
         sql: include_str!("../migrations/0008_dashboard.sql"),
     },
+    Migration {
+        version: 9,
+        name: "job_claims",
+        sql: include_str!("../migrations/0009_job_claims.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
