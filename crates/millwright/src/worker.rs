@@ -21,7 +21,10 @@ const PURGE_EVERY: chrono::Duration = chrono::Duration::hours(1);
 /// Idempotency keys are honoured for 24 hours (contract §5).
 const IDEMPOTENCY_RETENTION: chrono::Duration = chrono::Duration::hours(24);
 /// Probes are kept for the 90-day daily view of `GET /connections/{id}/health`.
-const PROBE_RETENTION: chrono::Duration = chrono::Duration::days(90);
+/// Raw probes serve the 24-hour view (kept a day longer so the view is always whole).
+const PROBE_RAW_RETENTION: chrono::Duration = chrono::Duration::hours(48);
+/// Daily probe aggregates serve the 90-day view.
+const PROBE_DAYS_RETENTION: chrono::Duration = chrono::Duration::days(90);
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -237,7 +240,13 @@ impl Worker {
             .store
             .purge_idempotent_responses(now - IDEMPOTENCY_RETENTION)
             .await?;
-        let probes = self.store.purge_probes(now - PROBE_RETENTION).await?;
+        let probes = self
+            .store
+            .purge_probes(
+                now - PROBE_RAW_RETENTION,
+                (now - PROBE_DAYS_RETENTION).date_naive(),
+            )
+            .await?;
         if logs + keys + probes > 0 {
             tracing::info!(
                 request_logs = logs,

@@ -57,6 +57,27 @@ pub(crate) async fn record(pool: &PgPool, p: &NewProbe) -> StoreResult<()> {
     .execute(&mut *tx)
     .await
     .map_err(db_err)?;
+    let ok = p.status == ProbeStatus::Ok;
+    let ok_latency = if ok { p.latency_ms } else { None };
+    sqlx::query(
+        "INSERT INTO connection_probe_days (workspace_id, connection_id, day, probes, ok, \
+         ok_latency_sum, ok_latency_count) \
+         VALUES ($1, $2, ($3 AT TIME ZONE 'UTC')::date, 1, $4, $5, $6) \
+         ON CONFLICT (connection_id, day) DO UPDATE SET \
+         probes = connection_probe_days.probes + 1, \
+         ok = connection_probe_days.ok + excluded.ok, \
+         ok_latency_sum = connection_probe_days.ok_latency_sum + excluded.ok_latency_sum, \
+         ok_latency_count = connection_probe_days.ok_latency_count + excluded.ok_latency_count",
+    )
+    .bind(&p.workspace_id)
+    .bind(&p.connection_id)
+    .bind(p.checked_at)
+    .bind(i64::from(ok))
+    .bind(ok_latency.unwrap_or(0))
+    .bind(i64::from(ok_latency.is_some()))
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
     tx.commit().await.map_err(db_err)
 }
 
@@ -104,15 +125,15 @@ pub(crate) async fn daily(
     connection_id: &str,
     since: Timestamp,
 ) -> StoreResult<Vec<ProbeDay>> {
-    // Days are UTC dates whatever the session's time zone; `avg(bigint)` is numeric, hence the
-    // cast.
+    // Days are UTC dates whatever the session's time zone.
     let found = sqlx::query(
-        "SELECT (checked_at AT TIME ZONE 'UTC')::date AS day, count(*) AS probes, \
-         count(*) FILTER (WHERE status = 'ok') AS ok, \
-         (avg(latency_ms) FILTER (WHERE status = 'ok'))::float8 AS avg_latency_ms \
-         FROM connection_probes \
-         WHERE connection_id = $2 AND checked_at >= $3 AND workspace_id = $1 \
-         GROUP BY day ORDER BY day",
+        "SELECT day, probes, ok, \
+         CASE WHEN ok_latency_count > 0 \
+           THEN ok_latency_sum::float8 / ok_latency_count END AS avg_latency_ms \
+         FROM connection_probe_days \
+         WHERE connection_id = $2 AND day >= ($3 AT TIME ZONE 'UTC')::date \
+           AND workspace_id = $1 \
+         ORDER BY day",
     )
     .bind(workspace_id)
     .bind(connection_id)
@@ -137,13 +158,22 @@ pub(crate) async fn daily(
         .collect()
 }
 
-pub(crate) async fn purge(pool: &PgPool, before: Timestamp) -> StoreResult<u64> {
-    Ok(
-        sqlx::query("DELETE FROM connection_probes WHERE checked_at < $1")
-            .bind(before)
-            .execute(pool)
-            .await
-            .map_err(db_err)?
-            .rows_affected(),
-    )
+pub(crate) async fn purge(
+    pool: &PgPool,
+    raw_before: Timestamp,
+    days_before: NaiveDate,
+) -> StoreResult<u64> {
+    let raw = sqlx::query("DELETE FROM connection_probes WHERE checked_at < $1")
+        .bind(raw_before)
+        .execute(pool)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+    let days = sqlx::query("DELETE FROM connection_probe_days WHERE day < $1")
+        .bind(days_before)
+        .execute(pool)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+    Ok(raw + days)
 }

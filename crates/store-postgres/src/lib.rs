@@ -1036,8 +1036,12 @@ impl Store for PostgresStore {
         health::daily(&self.pool, workspace_id, connection_id, since).await
     }
 
-    async fn purge_probes(&self, before: Timestamp) -> StoreResult<u64> {
-        health::purge(&self.pool, before).await
+    async fn purge_probes(
+        &self,
+        raw_before: Timestamp,
+        days_before: chrono::NaiveDate,
+    ) -> StoreResult<u64> {
+        health::purge(&self.pool, raw_before, days_before).await
     }
 
     // --- operations -----------------------------------------------------------------------

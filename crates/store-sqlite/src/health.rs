@@ -1,6 +1,6 @@
 //! Connection health probes (migration 0004).
 
-use chrono::{DateTime, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate};
 use millwright_core::{status::ConnectionStatus, time::Timestamp};
 use millwright_store::{NewProbe, Probe, ProbeDay, ProbeStatus, StoreError, StoreResult};
 use rusqlite::{params, Connection as SqlConn, Row};
@@ -47,6 +47,25 @@ pub(crate) fn record(c: &SqlConn, p: &NewProbe) -> StoreResult<()> {
         p.error,
     ])
     .db()?;
+    let ok = p.status == ProbeStatus::Ok;
+    let ok_latency = if ok { p.latency_ms } else { None };
+    c.prepare_cached(
+        "INSERT INTO connection_probe_days (workspace_id, connection_id, day, probes, ok, \
+         ok_latency_sum, ok_latency_count) VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6) \
+         ON CONFLICT (connection_id, day) DO UPDATE SET probes = probes + 1, \
+         ok = ok + excluded.ok, ok_latency_sum = ok_latency_sum + excluded.ok_latency_sum, \
+         ok_latency_count = ok_latency_count + excluded.ok_latency_count",
+    )
+    .db()?
+    .execute(params![
+        p.workspace_id,
+        p.connection_id,
+        micros(&p.checked_at).div_euclid(DAY_MICROS),
+        i64::from(ok),
+        ok_latency.unwrap_or(0),
+        i64::from(ok_latency.is_some()),
+    ])
+    .db()?;
     Ok(())
 }
 
@@ -91,12 +110,12 @@ pub(crate) fn daily(
 ) -> StoreResult<Vec<ProbeDay>> {
     all(
         c.prepare_cached(
-            "SELECT checked_at / ?4 AS day, count(*) AS probes, \
-             sum(status = 'ok') AS ok, \
-             avg(CASE WHEN status = 'ok' THEN latency_ms END) AS avg_latency_ms \
-             FROM connection_probes \
-             WHERE connection_id = ?2 AND checked_at >= ?3 AND workspace_id = ?1 \
-             GROUP BY day ORDER BY day",
+            "SELECT day, probes, ok, \
+             CASE WHEN ok_latency_count > 0 \
+               THEN CAST(ok_latency_sum AS REAL) / ok_latency_count END AS avg_latency_ms \
+             FROM connection_probe_days \
+             WHERE connection_id = ?2 AND day >= ?3 / ?4 AND workspace_id = ?1 \
+             ORDER BY day",
         )
         .db()?,
         params![workspace_id, connection_id, micros(since), DAY_MICROS],
@@ -120,13 +139,23 @@ pub(crate) fn daily(
 /// Days from 0001-01-01 (day 1 in chrono's count) to 1970-01-01.
 const UNIX_EPOCH_DAYS_FROM_CE: i64 = 719_163;
 
-pub(crate) fn purge(c: &SqlConn, before: &Timestamp) -> StoreResult<u64> {
-    let n = c
+pub(crate) fn purge(
+    c: &SqlConn,
+    raw_before: &Timestamp,
+    days_before: NaiveDate,
+) -> StoreResult<u64> {
+    let raw = c
         .prepare_cached("DELETE FROM connection_probes WHERE checked_at < ?1")
         .db()?
-        .execute([micros(before)])
+        .execute([micros(raw_before)])
         .db()?;
-    Ok(n as u64)
+    let day = i64::from(days_before.num_days_from_ce()) - UNIX_EPOCH_DAYS_FROM_CE;
+    let days = c
+        .prepare_cached("DELETE FROM connection_probe_days WHERE day < ?1")
+        .db()?
+        .execute([day])
+        .db()?;
+    Ok((raw + days) as u64)
 }
 
 #[cfg(test)]

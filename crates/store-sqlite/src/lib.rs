@@ -780,8 +780,14 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn purge_probes(&self, before: Timestamp) -> StoreResult<u64> {
-        self.pool.write(move |tx| health::purge(tx, &before)).await
+    async fn purge_probes(
+        &self,
+        raw_before: Timestamp,
+        days_before: chrono::NaiveDate,
+    ) -> StoreResult<u64> {
+        self.pool
+            .write(move |tx| health::purge(tx, &raw_before, days_before))
+            .await
     }
 
     // --- operations -----------------------------------------------------------------------

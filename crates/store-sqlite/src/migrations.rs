@@ -61,6 +61,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "job_claims",
         sql: include_str!("../migrations/0009_job_claims.sql"),
     },
+    Migration {
+        version: 10,
+        name: "probe_days",
+        sql: include_str!("../migrations/0010_probe_days.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -5535,15 +5535,36 @@ pub async fn probes_record_history_daily_and_purge(store: Arc<dyn Store>) {
             .unwrap(),
         vec![ProbeDay {
             day: day(11),
-            probes: 2,
-            ok: 0,
-            avg_latency_ms: None,
+            probes: 4,
+            ok: 2,
+            avg_latency_ms: Some(250.0),
         }],
-        "a day without ok probes has no mean latency"
+        "whole days from the day of `since`"
+    );
+    assert_eq!(
+        store
+            .probe_daily(&ws.id, &other.id, at(1, 0, 0))
+            .await
+            .unwrap(),
+        vec![ProbeDay {
+            day: day(10),
+            probes: 2,
+            ok: 2,
+            avg_latency_ms: Some(1.5),
+        }]
     );
 
-    // Purge: strictly before the cut, every connection.
-    assert_eq!(store.purge_probes(at(11, 0, 0)).await.unwrap(), 5);
+    // Purge: raw rows strictly before the cut, every connection; the days stay.
+    assert_eq!(store.purge_probes(at(11, 0, 0), day(1)).await.unwrap(), 5);
+    assert_eq!(
+        store
+            .probe_daily(&ws.id, &conn.id, at(1, 0, 0))
+            .await
+            .unwrap()
+            .len(),
+        2,
+        "the daily view outlives the raw rows"
+    );
     assert_eq!(
         store
             .probe_history(&ws.id, &conn.id, at(1, 0, 0))
@@ -5558,7 +5579,19 @@ pub async fn probes_record_history_daily_and_purge(store: Arc<dyn Store>) {
             .unwrap(),
         vec![]
     );
-    assert_eq!(store.purge_probes(at(11, 0, 0)).await.unwrap(), 0);
+    assert_eq!(store.purge_probes(at(11, 0, 0), day(1)).await.unwrap(), 0);
+    // Days strictly before the cut go: day 10 of both connections.
+    assert_eq!(store.purge_probes(at(11, 0, 0), day(11)).await.unwrap(), 2);
+    assert_eq!(
+        store
+            .probe_daily(&ws.id, &conn.id, at(1, 0, 0))
+            .await
+            .unwrap()
+            .iter()
+            .map(|d| d.day)
+            .collect::<Vec<_>>(),
+        vec![day(11)]
+    );
     // The latest health stays on the connection after its row is purged.
     assert!(store
         .get_connection(&ws.id, &other.id)

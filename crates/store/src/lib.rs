@@ -43,6 +43,7 @@ pub use types::*;
 pub use webhooks::*;
 
 use async_trait::async_trait;
+use chrono::NaiveDate;
 use millwright_core::{credits::CreditUsage, status::ConnectionStatus, time::Timestamp, Entity};
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -418,16 +419,20 @@ pub trait Store: StatusStore + LinkStore + DashboardStore + Send + Sync + 'stati
         connection_id: &str,
         since: Timestamp,
     ) -> StoreResult<Vec<Probe>>;
-    /// The connection's probes checked at or after `since`, aggregated per UTC day, oldest
-    /// first; days without probes are absent.
+    /// The connection's probes aggregated per UTC day, from the day of `since` on (whole days:
+    /// each probe is added to its day's aggregate when it is recorded), oldest first; days
+    /// without probes are absent.
     async fn probe_daily(
         &self,
         workspace_id: &str,
         connection_id: &str,
         since: Timestamp,
     ) -> StoreResult<Vec<ProbeDay>>;
-    /// Deletes probes checked before `before`; returns how many.
-    async fn purge_probes(&self, before: Timestamp) -> StoreResult<u64>;
+    /// Deletes the raw probes checked before `raw_before` (the 24-hour view needs only the last
+    /// day; their days stay in the daily aggregates) and the daily aggregates of days before
+    /// `days_before`; returns how many rows went.
+    async fn purge_probes(&self, raw_before: Timestamp, days_before: NaiveDate)
+        -> StoreResult<u64>;
 
     // --- operations -----------------------------------------------------------------------
     /// One row per job kind that has queued jobs: how many are queued, and the `run_at` of the
