@@ -232,6 +232,9 @@ pub fn read<S: Source>(field: &FieldMap, raw: &Map<String, Value>) -> Option<Val
         Read::Bool => S::boolean(value).map(Value::Bool),
         Read::NotBool => S::boolean(value).map(|b| Value::Bool(!b)),
         Read::HoursFromSeconds => {
+            if let Some(seconds) = value.as_i64() {
+                return Some(Value::String(hours_from_seconds(seconds)));
+            }
             let seconds = S::decimal(value)?.to_scaled(0)?;
             Decimal::ratio(seconds, 3600, 2).map(|d| Value::String(d.into_string()))
         }
@@ -291,41 +294,52 @@ pub fn json<T: Serialize>(value: T) -> Option<Value> {
 /// its own way, go through [`time::format`].
 pub fn format_time(t: &Timestamp) -> String {
     use chrono::{Datelike, Timelike};
-    let (year, nanos) = (t.year(), t.nanosecond());
+    let (date, clock) = (t.date_naive(), t.time());
+    let (year, nanos) = (date.year(), clock.nanosecond());
     if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
         return time::format(t);
     }
-    let mut text = String::with_capacity(30);
-    for (value, width, then) in [
-        (year as u32, 4, '-'),
-        (t.month(), 2, '-'),
-        (t.day(), 2, 'T'),
-        (t.hour(), 2, ':'),
-        (t.minute(), 2, ':'),
-    ] {
-        push_digits(&mut text, value, width);
-        text.push(then);
-    }
-    push_digits(&mut text, t.second(), 2);
-    let (fraction, width) = match nanos {
-        0 => (0, 0),
-        n if n % 1_000_000 == 0 => (n / 1_000_000, 3),
-        n if n % 1_000 == 0 => (n / 1_000, 6),
-        n => (n, 9),
+    let mut text = *b"0000-00-00T00:00:00.000000000Z";
+    put_digits(&mut text[0..4], year as u32);
+    put_digits(&mut text[5..7], date.month());
+    put_digits(&mut text[8..10], date.day());
+    put_digits(&mut text[11..13], clock.hour());
+    put_digits(&mut text[14..16], clock.minute());
+    put_digits(&mut text[17..19], clock.second());
+    let end = match nanos {
+        0 => 19,
+        n if n % 1_000_000 == 0 => put_digits(&mut text[20..23], n / 1_000_000) + 20,
+        n if n % 1_000 == 0 => put_digits(&mut text[20..26], n / 1_000) + 20,
+        n => put_digits(&mut text[20..29], n) + 20,
     };
-    if width > 0 {
-        text.push('.');
-        push_digits(&mut text, fraction, width);
-    }
-    text.push('Z');
-    text
+    text[end] = b'Z';
+    // Only ASCII was written; the fallback is never taken.
+    std::str::from_utf8(&text[..=end]).map_or_else(|_| time::format(t), str::to_owned)
 }
 
-/// `value` in `width` decimal digits, zero-padded.
-fn push_digits(text: &mut String, value: u32, width: u32) {
-    for place in (0..width).rev() {
-        text.push(char::from(b'0' + (value / 10u32.pow(place) % 10) as u8));
+/// Writes `value` into `digits`, zero-padded to its length; answers that length.
+fn put_digits(digits: &mut [u8], mut value: u32) -> usize {
+    for digit in digits.iter_mut().rev() {
+        *digit = b'0' + (value % 10) as u8;
+        value /= 10;
     }
+    digits.len()
+}
+
+/// Whole seconds → hours with two decimals, rounded half away from zero: the text of
+/// `Decimal::ratio(seconds, 3600, 2)`, written directly (that general path formats its
+/// result three times over).
+fn hours_from_seconds(seconds: i64) -> String {
+    let hundredths = i128::from(seconds) * 100;
+    let (quotient, remainder) = (hundredths / 3600, hundredths % 3600);
+    let rounded = if remainder.unsigned_abs() * 2 >= 3600 {
+        quotient + hundredths.signum()
+    } else {
+        quotient
+    };
+    let sign = if rounded < 0 { "-" } else { "" };
+    let units = rounded.unsigned_abs();
+    format!("{sign}{}.{:02}", units / 100, units % 100)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -596,6 +610,28 @@ mod tests {
         }
         for t in instants {
             assert_eq!(format_time(&t), time::format(&t), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn whole_seconds_become_hours_as_decimal_ratio_has_them() {
+        let mut seconds: Vec<i64> = (-7300..7300).step_by(3).collect();
+        seconds.extend([
+            0,
+            17,
+            18,
+            19,
+            -17,
+            -18,
+            -19,
+            5400,
+            1_000,
+            i64::MAX,
+            i64::MIN,
+        ]);
+        for s in seconds {
+            let expected = Decimal::ratio(i128::from(s), 3600, 2).map(Decimal::into_string);
+            assert_eq!(Some(hours_from_seconds(s)), expected, "{s} s");
         }
     }
 
