@@ -1,12 +1,13 @@
 //! Connectors: each source system behind one [`Connector`] trait. A connector speaks its
-//! vendor's wire format (`client.rs`) and maps records to the unified model (`mapping.rs`);
-//! it never touches the store.
+//! vendor's wire format (`client.rs`) and maps records to the unified model (`mapping.rs`: its
+//! tables, read by the shared [`mapping`] framework); it never touches the store.
 
 mod catalog;
 mod credentials;
 mod error;
 pub mod http;
 pub mod maintainx;
+pub mod mapping;
 pub mod maximo;
 pub mod passthrough;
 mod record;

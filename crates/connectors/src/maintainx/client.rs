@@ -350,13 +350,7 @@ fn single_item(envelope: Value, key: &str) -> Result<Map<String, Value>, Connect
 }
 
 /// MaintainX ids are numbers; strings are accepted too.
-pub fn id_text(value: &Value) -> Option<String> {
-    match value {
-        Value::Number(n) => Some(n.to_string()),
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        _ => None,
-    }
-}
+pub use crate::mapping::id_text;
 
 fn unexpected(what: String, got: &Value) -> ConnectorError {
     let mut text = got.to_string();

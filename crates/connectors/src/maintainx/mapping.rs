@@ -8,65 +8,23 @@
 //! and an unreadable value leaves the unified field empty rather than failing the record: the raw
 //! object is always kept in `remote_data`.
 
+use std::borrow::Cow;
+
 use millwright_core::{
     model::{
-        Address, AssetStatus, Decimal, EntityData, PurchaseOrderStatus, WorkOrderPriority,
-        WorkOrderStatus, WorkOrderType,
+        Address, AssetStatus, Decimal, PurchaseOrderStatus, WorkOrderPriority, WorkOrderStatus,
+        WorkOrderType,
     },
     time::{self, Timestamp},
     Entity,
 };
-use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::client::id_text;
-use crate::{ConnectorError, RemoteRecord};
-
-/// One unified field and where it comes from.
-#[derive(Clone, Copy)]
-pub struct FieldMap {
-    /// The unified field.
-    pub field: &'static str,
-    /// The MaintainX field: a name, a dotted path into nested objects, `a|b` for alternatives,
-    /// or a short description for a field computed from several.
-    pub source: &'static str,
-    read: Read,
-}
-
-/// How a MaintainX value becomes a unified one.
-#[derive(Clone, Copy)]
-enum Read {
-    /// A string (a number is written as text).
-    Text,
-    /// An id (number or string) → its text.
-    Id,
-    /// A list of ids.
-    Ids,
-    /// An ISO 8601 timestamp.
-    Time,
-    /// A date, or the UTC date of a timestamp.
-    Date,
-    /// A number or numeric string, kept exact.
-    Decimal,
-    /// A boolean that means the opposite (`isDisabled` → `active`).
-    NotBool,
-    /// Seconds → hours with two decimals.
-    HoursFromSeconds,
-    /// An address, as one string or as an object.
-    Address,
-    /// A MaintainX code through a translation table.
-    Table(fn(&str) -> Option<Value>),
-    /// Computed from the whole object.
-    Custom(fn(&Map<String, Value>) -> Option<Value>),
-}
-
-const fn f(field: &'static str, source: &'static str, read: Read) -> FieldMap {
-    FieldMap {
-        field,
-        source,
-        read,
-    }
-}
+pub use crate::mapping::{code_for, lookup, FieldMap};
+use crate::{
+    mapping::{self, decimal as as_decimal, f, id_text, json, Read, Source},
+    ConnectorError, RemoteRecord,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Translation tables. The first row for a unified value is what a write sends.
@@ -138,26 +96,6 @@ pub const PURCHASE_ORDER_STATUS: &[(&str, PurchaseOrderStatus)] = &[
     ("CANCELED", PurchaseOrderStatus::Cancelled),
     ("CANCELLED", PurchaseOrderStatus::Cancelled),
 ];
-
-/// The unified value of a MaintainX code (case-insensitive).
-pub fn lookup<T: Copy>(table: &[(&str, T)], code: &str) -> Option<T> {
-    table
-        .iter()
-        .find(|(c, _)| c.eq_ignore_ascii_case(code.trim()))
-        .map(|(_, v)| *v)
-}
-
-/// The MaintainX code a write sends for a unified value: its first row.
-pub fn code_for<T: Copy + PartialEq>(
-    table: &[(&'static str, T)],
-    value: T,
-) -> Option<&'static str> {
-    table.iter().find(|(_, v)| *v == value).map(|(c, _)| *c)
-}
-
-fn json<T: Serialize>(value: T) -> Option<Value> {
-    serde_json::to_value(value).ok()
-}
 
 fn work_order_status(code: &str) -> Option<Value> {
     json(lookup(WORK_ORDER_STATUS, code)?)
@@ -309,120 +247,90 @@ pub fn fields(entity: Entity) -> &'static [FieldMap] {
 // ---------------------------------------------------------------------------------------------
 // The reader.
 
+/// MaintainX's JSON as the mapping framework reads it: sources are dotted paths into nested
+/// objects, text may come as a `{"name": …}` object, dates as timestamps or bare dates,
+/// addresses as one string or an object.
+pub struct Wire;
+
+impl Source for Wire {
+    fn fields(entity: Entity) -> &'static [FieldMap] {
+        fields(entity)
+    }
+
+    fn remote_id(entity: Entity, raw: &Map<String, Value>) -> Result<String, ConnectorError> {
+        raw.get("id")
+            .and_then(id_text)
+            .ok_or_else(|| ConnectorError::Upstream {
+                status: 200,
+                message: format!("a MaintainX {} record has no id", entity.event_name()),
+            })
+    }
+
+    fn record_name(entity: Entity) -> String {
+        format!("MaintainX {}", entity.event_name())
+    }
+
+    fn created_at(_: Entity, raw: &Map<String, Value>) -> Option<Timestamp> {
+        raw.get("createdAt").and_then(mapping::time)
+    }
+
+    fn updated_at(_: Entity, raw: &Map<String, Value>) -> Option<Timestamp> {
+        raw.get("updatedAt").and_then(mapping::time)
+    }
+
+    /// `extraFields`, keyed by label.
+    fn custom_fields(raw: &Map<String, Value>) -> Map<String, Value> {
+        match raw.get("extraFields") {
+            Some(Value::Object(extra)) => extra.clone(),
+            _ => Map::new(),
+        }
+    }
+
+    /// `a.b.c` in nested objects.
+    fn lookup<'a>(raw: &'a Map<String, Value>, path: &str, _: bool) -> Option<Cow<'a, Value>> {
+        let mut parts = path.split('.');
+        let mut current = raw.get(parts.next()?)?;
+        for part in parts {
+            current = current.as_object()?.get(part)?;
+        }
+        Some(Cow::Borrowed(current))
+    }
+
+    fn text(value: &Value) -> Option<String> {
+        as_text(value)
+    }
+
+    /// A timestamp's UTC date, or a bare `YYYY-MM-DD` (with anything after it).
+    fn date(value: &Value) -> Option<chrono::NaiveDate> {
+        let text = value.as_str()?;
+        if let Some(t) = time::parse(text) {
+            return Some(t.date_naive());
+        }
+        chrono::NaiveDate::parse_from_str(text.get(..10)?, "%Y-%m-%d").ok()
+    }
+
+    fn address(value: &Value) -> Option<Address> {
+        as_address(value)
+    }
+}
+
 /// A MaintainX object as a [`RemoteRecord`]: unified fields per the entity's table, `extraFields`
 /// as custom fields, `createdAt`/`updatedAt`, the raw object as `remote_data`.
 pub fn to_record(entity: Entity, raw: Map<String, Value>) -> Result<RemoteRecord, ConnectorError> {
-    let remote_id = raw
-        .get("id")
-        .and_then(id_text)
-        .ok_or_else(|| ConnectorError::Upstream {
-            status: 200,
-            message: format!("a MaintainX {} record has no id", entity.event_name()),
-        })?;
-    let fields = read_fields(fields(entity), &raw);
-    let data = EntityData::from_json(entity, Value::Object(fields)).map_err(|e| {
-        ConnectorError::Upstream {
-            status: 200,
-            message: format!(
-                "MaintainX {} {remote_id} did not map: {e}",
-                entity.event_name()
-            ),
-        }
-    })?;
-    let custom_fields = match raw.get("extraFields") {
-        Some(Value::Object(extra)) => extra.clone(),
-        _ => Map::new(),
-    };
-    Ok(RemoteRecord {
-        remote_id,
-        remote_created_at: lookup_path(&raw, "createdAt").and_then(as_time),
-        remote_updated_at: lookup_path(&raw, "updatedAt").and_then(as_time),
-        data,
-        custom_fields,
-        remote_data: Value::Object(raw),
-    })
+    mapping::to_record::<Wire>(entity, raw)
 }
 
 /// Applies a field table to one object.
 fn read_fields(table: &[FieldMap], raw: &Map<String, Value>) -> Map<String, Value> {
-    table
-        .iter()
-        .filter_map(|field| Some((field.field.to_string(), read(field, raw)?)))
-        .collect()
+    mapping::read_fields::<Wire>(table, raw)
 }
 
-fn read(field: &FieldMap, raw: &Map<String, Value>) -> Option<Value> {
-    if let Read::Custom(compute) = field.read {
-        return compute(raw);
-    }
-    let value = field
-        .source
-        .split('|')
-        .find_map(|path| lookup_path(raw, path.trim()).filter(|v| !v.is_null()))?;
-    match field.read {
-        Read::Text => as_text(value).map(Value::String),
-        Read::Id => id_text(value).map(Value::String),
-        Read::Ids => Some(Value::Array(
-            value
-                .as_array()?
-                .iter()
-                .filter_map(id_text)
-                .map(Value::String)
-                .collect(),
-        )),
-        Read::Time => as_time(value).map(|t| Value::String(time::format(&t))),
-        Read::Date => as_date(value).map(Value::String),
-        Read::Decimal => as_decimal(value).map(|d| Value::String(d.into_string())),
-        Read::NotBool => value.as_bool().map(|b| Value::Bool(!b)),
-        Read::HoursFromSeconds => {
-            let seconds = as_decimal(value)?.to_scaled(0)?;
-            Decimal::ratio(seconds, 3600, 2).map(|d| Value::String(d.into_string()))
-        }
-        Read::Address => as_address(value).and_then(json),
-        Read::Table(translate) => translate(&as_text(value)?),
-        Read::Custom(_) => None,
-    }
-}
-
-/// `a.b.c` in nested objects.
-fn lookup_path<'a>(raw: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
-    let mut parts = path.split('.');
-    let mut current = raw.get(parts.next()?)?;
-    for part in parts {
-        current = current.as_object()?.get(part)?;
-    }
-    Some(current)
-}
-
+/// Text, or the `name` of a `{"name": …}` object where a name is expected (e.g. an expanded
+/// manufacturer).
 fn as_text(value: &Value) -> Option<String> {
     match value {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        // `{"name": …}` objects where a name is expected (e.g. an expanded manufacturer).
         Value::Object(o) => o.get("name").and_then(as_text),
-        _ => None,
-    }
-}
-
-fn as_time(value: &Value) -> Option<Timestamp> {
-    time::parse(value.as_str()?)
-}
-
-fn as_date(value: &Value) -> Option<String> {
-    let text = value.as_str()?;
-    if let Some(t) = time::parse(text) {
-        return Some(t.date_naive().to_string());
-    }
-    chrono::NaiveDate::parse_from_str(text.get(..10)?, "%Y-%m-%d")
-        .ok()
-        .map(|d| d.to_string())
-}
-
-fn as_decimal(value: &Value) -> Option<Decimal> {
-    match value {
-        Value::Number(n) => Decimal::from_json_number(n),
-        Value::String(s) => Decimal::from_number_text(s),
-        _ => None,
+        other => mapping::text(other),
     }
 }
 
@@ -565,8 +473,8 @@ fn purchase_order_total(raw: &Map<String, Value>) -> Option<Value> {
 mod tests {
     use super::*;
     use millwright_core::model::{
-        Asset, InventoryItem, Location, PurchaseOrder, PurchaseOrderLineItem, User, Vendor,
-        WorkOrder,
+        Asset, EntityData, InventoryItem, Location, PurchaseOrder, PurchaseOrderLineItem, User,
+        Vendor, WorkOrder,
     };
     use serde_json::json;
 

@@ -569,20 +569,25 @@ impl Cursor {
             }
             At::Changed { from, past, seen } => {
                 let from_t = instant(from).ok_or_else(|| upstream(os, "bad cursor time"))?;
-                let mut kept = Vec::with_capacity(served.len());
-                let mut dropped = 0;
+                let mut reread = Vec::with_capacity(served.len());
                 for record in &served {
-                    let read = !*past
-                        && changedate_of(os, record)?.1 == from_t
-                        && seen.contains(&uid_of(os, record)?);
-                    if read {
-                        dropped += 1;
-                    } else {
-                        kept.push(record.clone());
-                    }
+                    reread.push(
+                        !*past
+                            && changedate_of(os, record)?.1 == from_t
+                            && seen.contains(&uid_of(os, record)?),
+                    );
                 }
+                let dropped = reread.iter().filter(|r| **r).count();
+                // The records not read before are moved out of the page, not copied.
+                let kept = |served: Members| -> Members {
+                    served
+                        .into_iter()
+                        .zip(&reread)
+                        .filter_map(|(record, reread)| (!reread).then_some(record))
+                        .collect()
+                };
                 if !more {
-                    return Ok((kept, None));
+                    return Ok((kept(served), None));
                 }
                 let (last_text, last_t) = changedate_of(os, last)?;
                 if last_t < from_t {
@@ -616,7 +621,7 @@ impl Cursor {
                         seen: at_last,
                     }
                 };
-                Ok((kept, next(to)))
+                Ok((kept(served), next(to)))
             }
         }
     }

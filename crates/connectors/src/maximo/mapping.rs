@@ -8,48 +8,20 @@
 
 use millwright_core::{
     model::{
-        AssetStatus, Decimal, EntityData, IntervalUnit, LocationType, PurchaseOrderStatus,
-        VendorStatus, WorkOrderPriority, WorkOrderStatus, WorkOrderType,
+        AssetStatus, IntervalUnit, LocationType, PurchaseOrderStatus, VendorStatus,
+        WorkOrderPriority, WorkOrderStatus, WorkOrderType,
     },
-    time::{self, Timestamp},
+    time::Timestamp,
     Entity,
 };
-use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use super::client::{id_of_href, rest_id};
-use crate::{ConnectorError, RemoteRecord};
-
-/// One unified field and where it comes from.
-#[derive(Clone, Copy)]
-pub struct FieldMap {
-    /// The unified field.
-    pub field: &'static str,
-    /// The Maximo attribute(s): a name, `a|b` for the first present, or a short description.
-    pub source: &'static str,
-    read: Read,
-}
-
-/// How a Maximo value becomes a unified one.
-#[derive(Clone, Copy)]
-enum Read {
-    Text,
-    Time,
-    Date,
-    Decimal,
-    /// A code through a translation table.
-    Table(fn(&str) -> Option<Value>),
-    /// Computed from the whole object.
-    Custom(fn(&Map<String, Value>) -> Option<Value>),
-}
-
-const fn f(field: &'static str, source: &'static str, read: Read) -> FieldMap {
-    FieldMap {
-        field,
-        source,
-        read,
-    }
-}
+pub use crate::mapping::{code_for, lookup, FieldMap};
+use crate::{
+    mapping::{self, f, json, text as as_text, Read, Source},
+    ConnectorError, RemoteRecord,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Translation tables. The first row for a unified value is what a write sends.
@@ -125,23 +97,6 @@ pub const FREQUENCY_UNIT: &[(&str, IntervalUnit)] = &[
     ("MONTHS", IntervalUnit::Months),
     ("YEARS", IntervalUnit::Years),
 ];
-
-/// The unified value of a Maximo code (case-insensitive).
-pub fn lookup<T: Copy>(table: &[(&str, T)], code: &str) -> Option<T> {
-    table
-        .iter()
-        .find(|(c, _)| c.eq_ignore_ascii_case(code.trim()))
-        .map(|(_, v)| *v)
-}
-
-/// The Maximo code a write sends for a unified value: its first row.
-pub fn code_for<C: Copy, T: Copy + PartialEq>(table: &[(C, T)], value: T) -> Option<C> {
-    table.iter().find(|(_, v)| *v == value).map(|(c, _)| *c)
-}
-
-fn json<T: Serialize>(value: T) -> Option<Value> {
-    serde_json::to_value(value).ok()
-}
 
 fn asset_status(code: &str) -> Option<Value> {
     json(lookup(ASSET_STATUS, code).unwrap_or(AssetStatus::Unknown))
@@ -301,87 +256,53 @@ fn created_attribute(entity: Entity) -> Option<&'static str> {
 // ---------------------------------------------------------------------------------------------
 // The reader.
 
+/// Maximo's lean JSON as the mapping framework reads it: plain attribute names, RFC 3339
+/// times; the remote id is the resource id at the end of the member's `href`.
+pub struct Wire;
+
+impl Source for Wire {
+    fn fields(entity: Entity) -> &'static [FieldMap] {
+        fields(entity)
+    }
+
+    fn remote_id(entity: Entity, raw: &Map<String, Value>) -> Result<String, ConnectorError> {
+        raw.get("href")
+            .and_then(Value::as_str)
+            .and_then(id_of_href)
+            .ok_or_else(|| ConnectorError::Upstream {
+                status: 200,
+                message: format!("a Maximo {} record has no href", entity.event_name()),
+            })
+    }
+
+    fn record_name(entity: Entity) -> String {
+        format!("Maximo {}", entity.event_name())
+    }
+
+    fn created_at(entity: Entity, raw: &Map<String, Value>) -> Option<Timestamp> {
+        created_attribute(entity)
+            .and_then(|a| raw.get(a))
+            .and_then(mapping::time)
+    }
+
+    /// `changedate`.
+    fn updated_at(_: Entity, raw: &Map<String, Value>) -> Option<Timestamp> {
+        raw.get("changedate").and_then(mapping::time)
+    }
+}
+
 /// A Maximo member as a [`RemoteRecord`]: remote id from its `href`, unified fields per the
 /// entity's table, `changedate` as the update time, the raw object as `remote_data`.
 pub fn to_record(entity: Entity, raw: Map<String, Value>) -> Result<RemoteRecord, ConnectorError> {
-    let remote_id = raw
-        .get("href")
-        .and_then(Value::as_str)
-        .and_then(id_of_href)
-        .ok_or_else(|| ConnectorError::Upstream {
-            status: 200,
-            message: format!("a Maximo {} record has no href", entity.event_name()),
-        })?;
-    let fields = read_fields(fields(entity), &raw);
-    let data = EntityData::from_json(entity, Value::Object(fields)).map_err(|e| {
-        ConnectorError::Upstream {
-            status: 200,
-            message: format!(
-                "Maximo {} {remote_id} did not map: {e}",
-                entity.event_name()
-            ),
-        }
-    })?;
-    let created = created_attribute(entity)
-        .and_then(|a| raw.get(a))
-        .and_then(as_time);
-    Ok(RemoteRecord {
-        remote_id,
-        remote_created_at: created,
-        remote_updated_at: raw.get("changedate").and_then(as_time),
-        data,
-        custom_fields: Map::new(),
-        remote_data: Value::Object(raw),
-    })
+    mapping::to_record::<Wire>(entity, raw)
 }
 
 fn read_fields(table: &[FieldMap], raw: &Map<String, Value>) -> Map<String, Value> {
-    table
-        .iter()
-        .filter_map(|field| Some((field.field.to_string(), read(field, raw)?)))
-        .collect()
-}
-
-fn read(field: &FieldMap, raw: &Map<String, Value>) -> Option<Value> {
-    if let Read::Custom(compute) = field.read {
-        return compute(raw);
-    }
-    let value = field
-        .source
-        .split('|')
-        .find_map(|name| raw.get(name.trim()).filter(|v| !v.is_null()))?;
-    match field.read {
-        Read::Text => as_text(value).map(Value::String),
-        Read::Time => as_time(value).map(|t| Value::String(time::format(&t))),
-        Read::Date => as_time(value).map(|t| Value::String(t.date_naive().to_string())),
-        Read::Decimal => as_decimal(value).map(|d| Value::String(d.into_string())),
-        Read::Table(translate) => translate(&as_text(value)?),
-        Read::Custom(_) => None,
-    }
+    mapping::read_fields::<Wire>(table, raw)
 }
 
 fn text(raw: &Map<String, Value>, key: &str) -> Option<String> {
     raw.get(key).and_then(as_text)
-}
-
-fn as_text(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-fn as_time(value: &Value) -> Option<Timestamp> {
-    time::parse(value.as_str()?)
-}
-
-fn as_decimal(value: &Value) -> Option<Decimal> {
-    match value {
-        Value::Number(n) => Decimal::from_json_number(n),
-        Value::String(s) => Decimal::from_number_text(s),
-        _ => None,
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -552,7 +473,7 @@ fn purchase_order_lines(raw: &Map<String, Value>) -> Option<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use millwright_core::model::PurchaseOrderLineItem;
+    use millwright_core::model::{EntityData, PurchaseOrderLineItem};
 
     #[test]
     fn every_table_field_is_a_unified_field() {

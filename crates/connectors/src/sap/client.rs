@@ -370,7 +370,7 @@ impl<'a> Client<'a> {
     async fn fetch(&self, url: Url) -> Result<Results, ConnectorError> {
         let response = self.http.send(&self.request(Method::GET, url)).await?;
         let body: Value = response.json()?;
-        results(&body).ok_or_else(|| ConnectorError::Upstream {
+        results(body).ok_or_else(|| ConnectorError::Upstream {
             status: response.status.as_u16(),
             message: "an OData list answer without d.results".into(),
         })
@@ -510,18 +510,27 @@ impl<'a> Client<'a> {
 /// Raw entities of a list answer and the server's `__next`.
 type Results = (Vec<Map<String, Value>>, Option<String>);
 
-/// `d.results` (v2) or `d` as an array (v1), and `d.__next`.
-fn results(body: &Value) -> Option<Results> {
-    let d = body.get("d")?;
-    let (list, next) = match d {
+/// `d.results` (v2) or `d` as an array (v1), and `d.__next`. The entities are moved out of the
+/// answer, not copied: a page holds up to 1,000 of them.
+fn results(mut body: Value) -> Option<Results> {
+    let (list, next) = match body.get_mut("d")?.take() {
         Value::Array(list) => (list, None),
-        Value::Object(o) => (
-            o.get("results")?.as_array()?,
-            o.get("__next").and_then(Value::as_str).map(str::to_owned),
-        ),
+        Value::Object(mut o) => {
+            let next = o.get("__next").and_then(Value::as_str).map(str::to_owned);
+            match o.remove("results")? {
+                Value::Array(list) => (list, next),
+                _ => return None,
+            }
+        }
         _ => return None,
     };
-    let items = list.iter().filter_map(|v| v.as_object().cloned()).collect();
+    let items = list
+        .into_iter()
+        .filter_map(|v| match v {
+            Value::Object(entity) => Some(entity),
+            _ => None,
+        })
+        .collect();
     Some((items, next))
 }
 
@@ -876,10 +885,10 @@ mod tests {
     #[test]
     fn envelopes_v2_and_v1() {
         let v2 = serde_json::json!({"d": {"results": [{"a": 1}], "__next": "http://x"}});
-        let (items, next) = results(&v2).unwrap();
+        let (items, next) = results(v2).unwrap();
         assert_eq!((items.len(), next.as_deref()), (1, Some("http://x")));
         let v1 = serde_json::json!({"d": [{"a": 1}, {"a": 2}]});
-        assert_eq!(results(&v1).unwrap().0.len(), 2);
-        assert!(results(&serde_json::json!({"error": {}})).is_none());
+        assert_eq!(results(v1).unwrap().0.len(), 2);
+        assert!(results(serde_json::json!({"error": {}})).is_none());
     }
 }

@@ -6,50 +6,20 @@
 
 use millwright_core::{
     model::{
-        AssetStatus, Decimal, EntityData, LocationType, PurchaseOrderStatus, VendorStatus,
-        WorkOrderPriority, WorkOrderStatus, WorkOrderType,
+        AssetStatus, Decimal, LocationType, PurchaseOrderStatus, VendorStatus, WorkOrderPriority,
+        WorkOrderStatus, WorkOrderType,
     },
     time::{self, Timestamp},
     Entity,
 };
-use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use super::client::entity_set;
-use crate::{ConnectorError, RemoteRecord};
-
-/// One unified field and where it comes from.
-#[derive(Clone, Copy)]
-pub struct FieldMap {
-    /// The unified field.
-    pub field: &'static str,
-    /// The OData property (`a|b`: the first present), or a description when computed.
-    pub source: &'static str,
-    read: Read,
-}
-
-#[derive(Clone, Copy)]
-enum Read {
-    Text,
-    /// `Edm.DateTime`/`DateTimeOffset` → RFC 3339 UTC.
-    Time,
-    /// `Edm.DateTime` → `YYYY-MM-DD`.
-    Date,
-    /// `Edm.Decimal` (a string) kept exact.
-    Decimal,
-    /// A code through a translation table.
-    Table(fn(&str) -> Option<Value>),
-    /// Computed from the whole entity.
-    Custom(fn(&Map<String, Value>) -> Option<Value>),
-}
-
-const fn f(field: &'static str, source: &'static str, read: Read) -> FieldMap {
-    FieldMap {
-        field,
-        source,
-        read,
-    }
-}
+pub use crate::mapping::{code_for, lookup, FieldMap};
+use crate::{
+    mapping::{self, decimal, f, json as to_json, text, Read, Source},
+    ConnectorError, RemoteRecord,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Translation tables. The first row for a unified value is what a write sends.
@@ -111,26 +81,6 @@ pub const CYCLE_UNIT: &[(&str, &str)] = &[
     ("YR", "years"),
     ("JHR", "years"),
 ];
-
-/// The unified value of a code (case-insensitive).
-pub fn lookup<T: Copy>(table: &[(&str, T)], code: &str) -> Option<T> {
-    table
-        .iter()
-        .find(|(c, _)| c.eq_ignore_ascii_case(code.trim()))
-        .map(|(_, v)| *v)
-}
-
-/// The code a write sends for a unified value: its first row.
-pub fn code_for<T: Copy + PartialEq>(
-    table: &[(&'static str, T)],
-    value: T,
-) -> Option<&'static str> {
-    table.iter().find(|(_, v)| *v == value).map(|(c, _)| *c)
-}
-
-fn to_json<T: Serialize>(value: T) -> Option<Value> {
-    serde_json::to_value(value).ok()
-}
 
 fn order_type(code: &str) -> Option<Value> {
     to_json(lookup(ORDER_TYPE, code).unwrap_or(WorkOrderType::Other))
@@ -255,66 +205,64 @@ pub fn fields(entity: Entity) -> &'static [FieldMap] {
 // ---------------------------------------------------------------------------------------------
 // The reader.
 
+/// OData v2 JSON as the mapping framework reads it: plain property names, `""` for "no value"
+/// (an alternative that is blank lets the next one speak), `/Date(ms)/` times; the remote id is
+/// the entity set's key.
+pub struct Wire;
+
+impl Source for Wire {
+    fn fields(entity: Entity) -> &'static [FieldMap] {
+        fields(entity)
+    }
+
+    fn remote_id(entity: Entity, raw: &Map<String, Value>) -> Result<String, ConnectorError> {
+        let set =
+            entity_set(entity).ok_or_else(|| ConnectorError::not_supported(entity, "read"))?;
+        raw.get(set.key)
+            .and_then(text)
+            .ok_or_else(|| ConnectorError::Upstream {
+                status: 200,
+                message: format!("an SAP {} entity has no {}", set.set, set.key),
+            })
+    }
+
+    fn record_name(entity: Entity) -> String {
+        let set = entity_set(entity).map_or("entity", |s| s.set);
+        format!("SAP {set}")
+    }
+
+    /// `CreationDate`.
+    fn created_at(_: Entity, raw: &Map<String, Value>) -> Option<Timestamp> {
+        raw.get("CreationDate").and_then(odata_time)
+    }
+
+    /// `LastChangeDateTime`.
+    fn updated_at(_: Entity, raw: &Map<String, Value>) -> Option<Timestamp> {
+        raw.get("LastChangeDateTime").and_then(odata_time)
+    }
+
+    /// Whatever [`text`] reads, and booleans: what is not blank.
+    fn present(value: &Value) -> bool {
+        match value {
+            Value::String(s) => !s.trim().is_empty(),
+            Value::Number(_) | Value::Bool(_) => true,
+            _ => false,
+        }
+    }
+
+    fn time(value: &Value) -> Option<Timestamp> {
+        odata_time(value)
+    }
+}
+
 /// An OData entity as a [`RemoteRecord`]: its key as `remote_id`, `CreationDate` and
 /// `LastChangeDateTime` as the remote timestamps, the unified fields per the entity's table.
 pub fn to_record(entity: Entity, raw: Map<String, Value>) -> Result<RemoteRecord, ConnectorError> {
-    let set = entity_set(entity).ok_or_else(|| ConnectorError::not_supported(entity, "read"))?;
-    let remote_id = raw
-        .get(set.key)
-        .and_then(text)
-        .ok_or_else(|| ConnectorError::Upstream {
-            status: 200,
-            message: format!("an SAP {} entity has no {}", set.set, set.key),
-        })?;
-    let fields = read_fields(fields(entity), &raw);
-    let data = EntityData::from_json(entity, Value::Object(fields)).map_err(|e| {
-        ConnectorError::Upstream {
-            status: 200,
-            message: format!("SAP {} {remote_id} did not map: {e}", set.set),
-        }
-    })?;
-    Ok(RemoteRecord {
-        remote_id,
-        remote_created_at: raw.get("CreationDate").and_then(odata_time),
-        remote_updated_at: raw.get("LastChangeDateTime").and_then(odata_time),
-        data,
-        custom_fields: Map::new(),
-        remote_data: Value::Object(raw),
-    })
+    mapping::to_record::<Wire>(entity, raw)
 }
 
 fn read_fields(table: &[FieldMap], raw: &Map<String, Value>) -> Map<String, Value> {
-    table
-        .iter()
-        .filter_map(|field| Some((field.field.to_string(), read(field, raw)?)))
-        .collect()
-}
-
-fn read(field: &FieldMap, raw: &Map<String, Value>) -> Option<Value> {
-    if let Read::Custom(compute) = field.read {
-        return compute(raw);
-    }
-    let value = field.source.split('|').find_map(|name| {
-        raw.get(name.trim())
-            .filter(|v| text(v).is_some() || v.is_boolean())
-    })?;
-    match field.read {
-        Read::Text => text(value).map(Value::String),
-        Read::Time => odata_time(value).map(|t| Value::String(time::format(&t))),
-        Read::Date => odata_time(value).map(|t| Value::String(t.date_naive().to_string())),
-        Read::Decimal => decimal(value).map(|d| Value::String(d.into_string())),
-        Read::Table(translate) => translate(&text(value)?),
-        Read::Custom(_) => None,
-    }
-}
-
-/// A non-empty string (SAP sends `""` for "no value"), or a number's text.
-fn text(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
+    mapping::read_fields::<Wire>(table, raw)
 }
 
 /// `/Date(ms)/`, `/Date(ms+0000)/` or `/Date(ms-0130)/` (the offset only says how to display
@@ -330,14 +278,6 @@ pub fn odata_time(value: &Value) -> Option<Timestamp> {
         return chrono::DateTime::from_timestamp_millis(ms);
     }
     time::parse(s)
-}
-
-fn decimal(value: &Value) -> Option<Decimal> {
-    match value {
-        Value::String(s) => Decimal::from_number_text(s),
-        Value::Number(n) => Decimal::from_json_number(n),
-        _ => None,
-    }
 }
 
 fn flag(raw: &Map<String, Value>, key: &str) -> bool {

@@ -151,17 +151,6 @@ impl Connector for SapS4Hana {
 
     /// The rows of [`mapping`]'s field tables; purchase order items as `line_items.<field>`.
     fn field_mappings(&self, entity: Entity) -> Vec<(&'static str, &'static str)> {
-        let mut rows: Vec<_> = mapping::fields(entity)
-            .iter()
-            .map(|f| (f.field, f.source))
-            .collect();
-        if entity == Entity::PurchaseOrders {
-            rows.extend(
-                mapping::PURCHASE_ORDER_LINE
-                    .iter()
-                    .map(|f| (crate::line_item_field(f.field), f.source)),
-            );
-        }
-        rows
+        crate::mapping::field_mappings::<mapping::Wire>(entity, mapping::PURCHASE_ORDER_LINE)
     }
 }

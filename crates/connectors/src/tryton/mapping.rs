@@ -8,59 +8,20 @@
 //! first related record counts. An unreadable value leaves the unified field empty: the raw record
 //! is always kept in `remote_data`.
 
+use std::borrow::Cow;
+
 use millwright_core::{
-    model::{Address, AssetStatus, EntityData, LocationType, PurchaseOrderStatus, VendorStatus},
+    model::{Address, AssetStatus, LocationType, PurchaseOrderStatus, VendorStatus},
     time, Entity,
 };
-use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use super::value;
-use crate::{ConnectorError, RemoteRecord};
-
-/// One unified field and where it comes from.
-#[derive(Clone, Copy)]
-pub struct FieldMap {
-    /// The unified field.
-    pub field: &'static str,
-    /// The Tryton field: a name, a dotted path, or a short description for a computed field.
-    pub source: &'static str,
-    read: Read,
-}
-
-/// How a Tryton value becomes a unified one.
-#[derive(Clone, Copy)]
-enum Read {
-    /// A char/text field.
-    Text,
-    /// A many2one → the related id as text.
-    Id,
-    /// A one2many/many2many of ids, or a dotted path through one (`product_suppliers.party`) →
-    /// the ids as text, without repeats.
-    Ids,
-    /// A `Numeric` or `Float` → decimal string.
-    Decimal,
-    /// A `date`.
-    Date,
-    /// A `datetime`, or a `date` as its midnight UTC → RFC 3339.
-    Time,
-    /// A boolean (`1`/`0` on SQLite).
-    Bool,
-    /// A `party.address` (the related object of a dotted read) → unified address.
-    Address,
-    /// A Tryton selection value through a translation table.
-    Table(fn(&str) -> Option<Value>),
-    /// Computed from the whole record.
-    Custom(fn(&Map<String, Value>) -> Option<Value>),
-}
-
-const fn f(field: &'static str, source: &'static str, read: Read) -> FieldMap {
-    FieldMap {
-        field,
-        source,
-        read,
-    }
-}
+pub use crate::mapping::FieldMap;
+use crate::{
+    mapping::{self, f, json, Read, Source},
+    ConnectorError, RemoteRecord,
+};
 
 /// One unified entity over one Tryton model.
 pub struct Model {
@@ -114,12 +75,9 @@ pub const ASSET_STATE: &[(&str, AssetStatus)] = &[
     ("closed", AssetStatus::Decommissioned),
 ];
 
+/// The unified value of a selection key: exact, as Tryton's keys are.
 fn translate<T: Copy>(table: &[(&str, T)], code: &str) -> Option<T> {
     table.iter().find(|(c, _)| *c == code).map(|(_, v)| *v)
-}
-
-fn json<T: Serialize>(value: T) -> Option<Value> {
-    serde_json::to_value(value).ok()
 }
 
 fn location_type(code: &str) -> Option<Value> {
@@ -401,80 +359,110 @@ pub const COMPANY_CURRENCY_KEY: &str = "company.currency.code";
 // ---------------------------------------------------------------------------------------------
 // The reader.
 
+/// Tryton's JSON-RPC records as the mapping framework reads them: values in Tryton's type
+/// encoding (see [`value`]), dotted sources through the related records read along.
+pub struct Wire;
+
+impl Source for Wire {
+    fn fields(entity: Entity) -> &'static [FieldMap] {
+        model(entity).map_or(&[], |m| m.table)
+    }
+
+    fn remote_id(entity: Entity, raw: &Map<String, Value>) -> Result<String, ConnectorError> {
+        let Some(model) = model(entity) else {
+            return Err(ConnectorError::not_supported(entity, "list"));
+        };
+        let id = raw
+            .get("id")
+            .and_then(value::id)
+            .ok_or_else(|| ConnectorError::Upstream {
+                status: 200,
+                message: format!("a Tryton {} record has no id", model.name),
+            })?;
+        Ok(id.to_string())
+    }
+
+    fn record_name(entity: Entity) -> String {
+        format!("Tryton {}", model(entity).map_or("record", |m| m.name))
+    }
+
+    fn created_at(_: Entity, raw: &Map<String, Value>) -> Option<time::Timestamp> {
+        raw.get("create_date").and_then(value::timestamp)
+    }
+
+    /// `last_modified_at`, else `write_date` (null until the first write), else the creation.
+    fn updated_at(entity: Entity, raw: &Map<String, Value>) -> Option<time::Timestamp> {
+        raw.get("last_modified_at")
+            .or_else(|| raw.get("write_date"))
+            .and_then(value::timestamp)
+            .or_else(|| Self::created_at(entity, raw))
+    }
+
+    fn lookup<'a>(raw: &'a Map<String, Value>, path: &str, object: bool) -> Option<Cow<'a, Value>> {
+        lookup(raw, path, object)
+    }
+
+    fn text(value: &Value) -> Option<String> {
+        value::text(value)
+    }
+
+    /// Selection keys are matched as sent.
+    fn code(value: &Value) -> Option<Cow<'_, str>> {
+        value.as_str().map(Cow::Borrowed)
+    }
+
+    fn id(value: &Value) -> Option<String> {
+        value::id(value).map(|id| id.to_string())
+    }
+
+    /// Without repeats: a dotted read through a list (`product_suppliers.party`) may name one
+    /// record several times.
+    fn ids(value: &Value) -> Option<Vec<String>> {
+        let mut ids: Vec<String> = Vec::new();
+        for id in value.as_array()?.iter().filter_map(Self::id) {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        Some(ids)
+    }
+
+    fn time(value: &Value) -> Option<time::Timestamp> {
+        value::timestamp(value)
+    }
+
+    fn date(value: &Value) -> Option<chrono::NaiveDate> {
+        value::date(value)
+    }
+
+    fn decimal(value: &Value) -> Option<millwright_core::model::Decimal> {
+        value::decimal(value)
+    }
+
+    fn boolean(value: &Value) -> Option<bool> {
+        value::boolean(value)
+    }
+
+    fn address(value: &Value) -> Option<Address> {
+        address(value)
+    }
+}
+
 /// A Tryton record as a [`RemoteRecord`]: unified fields per the entity's table,
 /// `create_date`/`last_modified_at` (`write_date` is null until the first write), the raw record
 /// as `remote_data`.
 pub fn to_record(entity: Entity, raw: Map<String, Value>) -> Result<RemoteRecord, ConnectorError> {
-    let Some(model) = model(entity) else {
-        return Err(ConnectorError::not_supported(entity, "list"));
-    };
-    let remote_id = raw
-        .get("id")
-        .and_then(value::id)
-        .ok_or_else(|| ConnectorError::Upstream {
-            status: 200,
-            message: format!("a Tryton {} record has no id", model.name),
-        })?;
-    let fields = read_fields(model.table, &raw);
-    let data = EntityData::from_json(entity, Value::Object(fields)).map_err(|e| {
-        ConnectorError::Upstream {
-            status: 200,
-            message: format!("Tryton {} {remote_id} did not map: {e}", model.name),
-        }
-    })?;
-    let created = raw.get("create_date").and_then(value::timestamp);
-    let updated = raw
-        .get("last_modified_at")
-        .or_else(|| raw.get("write_date"))
-        .and_then(value::timestamp)
-        .or(created);
-    Ok(RemoteRecord {
-        remote_id: remote_id.to_string(),
-        remote_created_at: created,
-        remote_updated_at: updated,
-        data,
-        custom_fields: Map::new(),
-        remote_data: Value::Object(raw),
-    })
+    mapping::to_record::<Wire>(entity, raw)
 }
 
 fn read_fields(table: &[FieldMap], raw: &Map<String, Value>) -> Map<String, Value> {
-    table
-        .iter()
-        .filter_map(|field| Some((field.field.to_string(), read(field, raw)?)))
-        .collect()
+    mapping::read_fields::<Wire>(table, raw)
 }
 
+/// One row applied to a record (the unit tests read single rows).
+#[cfg(test)]
 fn read(field: &FieldMap, raw: &Map<String, Value>) -> Option<Value> {
-    if let Read::Custom(compute) = field.read {
-        return compute(raw);
-    }
-    let related = matches!(field.read, Read::Address);
-    let value = field
-        .source
-        .split('|')
-        .find_map(|path| lookup(raw, path, related).filter(|v| !v.is_null()))?;
-    match field.read {
-        Read::Text => value::text(&value).map(Value::String),
-        Read::Id => value::id(&value).map(|id| Value::String(id.to_string())),
-        Read::Ids => {
-            let mut ids: Vec<String> = Vec::new();
-            for id in value.as_array()?.iter().filter_map(value::id) {
-                let id = id.to_string();
-                if !ids.contains(&id) {
-                    ids.push(id);
-                }
-            }
-            Some(json!(ids))
-        }
-        Read::Decimal => value::decimal(&value).map(|d| Value::String(d.into_string())),
-        Read::Date => value::date(&value).map(|d| Value::String(d.to_string())),
-        Read::Time => value::timestamp(&value).map(|t| Value::String(time::format(&t))),
-        Read::Bool => value::boolean(&value).map(Value::Bool),
-        Read::Address => address(&value).and_then(json),
-        Read::Table(translate) => translate(value.as_str()?),
-        Read::Custom(_) => None,
-    }
+    mapping::read::<Wire>(field, raw)
 }
 
 /// `a.b.c` of a record: a plain field, or through the related records Tryton sends for dotted
@@ -482,27 +470,27 @@ fn read(field: &FieldMap, raw: &Map<String, Value>) -> Option<Value> {
 /// (`warehouse.address` → the address read along) rather than its id. Through a list
 /// (one2many) the first element counts, except that `list.field` answers every element's field
 /// (`product_suppliers.party`). A trailing `[0]` only documents "the first".
-fn lookup(raw: &Map<String, Value>, path: &str, related: bool) -> Option<Value> {
+fn lookup<'a>(raw: &'a Map<String, Value>, path: &str, related: bool) -> Option<Cow<'a, Value>> {
     let parts: Vec<&str> = path.trim().trim_end_matches("[0]").split('.').collect();
     let mut current = raw;
     for (i, part) in parts.iter().enumerate() {
         let last = i + 1 == parts.len();
         if last && !related {
-            return current.get(*part).cloned();
+            return current.get(*part).map(Cow::Borrowed);
         }
         match current.get(&format!("{part}."))? {
             Value::Object(next) if !last => current = next,
             Value::Array(items) if !last && i + 2 == parts.len() && !related => {
                 let field = parts[i + 1];
-                return Some(Value::Array(
+                return Some(Cow::Owned(Value::Array(
                     items
                         .iter()
                         .filter_map(|item| item.get(field).cloned())
                         .collect(),
-                ));
+                )));
             }
             Value::Array(items) if !last => current = items.first()?.as_object()?,
-            found if last => return Some(found.clone()),
+            found if last => return Some(Cow::Borrowed(found)),
             _ => return None,
         }
     }

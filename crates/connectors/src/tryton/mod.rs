@@ -436,17 +436,9 @@ impl Connector for Tryton {
         self.client(ctx)?.passthrough(&request).await
     }
 
-    /// [`mapping::field_sources`]; purchase lines as `line_items.<field>`.
+    /// The rows of the model's table ([`mapping::field_sources`]); purchase lines as
+    /// `line_items.<field>`.
     fn field_mappings(&self, entity: Entity) -> Vec<(&'static str, &'static str)> {
-        let mut rows = mapping::field_sources(entity);
-        if entity == Entity::PurchaseOrders {
-            rows.extend(
-                mapping::PURCHASE_LINE
-                    .table
-                    .iter()
-                    .map(|f| (crate::line_item_field(f.field), f.source)),
-            );
-        }
-        rows
+        crate::mapping::field_mappings::<mapping::Wire>(entity, mapping::PURCHASE_LINE.table)
     }
 }

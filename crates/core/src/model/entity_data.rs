@@ -1,6 +1,6 @@
 //! One record's fields, whichever entity it is.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
@@ -89,17 +89,31 @@ impl EntityData {
 
     /// Reads flat fields (the form of [`EntityData::to_json`]) as a record of `entity`.
     pub fn from_json(entity: Entity, value: Value) -> Result<EntityData, serde_json::Error> {
+        EntityData::from_fields(entity, value)
+    }
+
+    /// Reads flat fields from any deserializer as a record of `entity`: what
+    /// [`EntityData::from_json`] does, for a source of fields that need not be built as a JSON
+    /// object first (connectors feed their mapped fields straight in).
+    pub fn from_fields<'de, D: Deserializer<'de>>(
+        entity: Entity,
+        fields: D,
+    ) -> Result<EntityData, D::Error> {
         Ok(match entity {
-            Entity::Assets => EntityData::Assets(serde_json::from_value(value)?),
-            Entity::Locations => EntityData::Locations(serde_json::from_value(value)?),
-            Entity::WorkOrders => EntityData::WorkOrders(serde_json::from_value(value)?),
+            Entity::Assets => EntityData::Assets(Asset::deserialize(fields)?),
+            Entity::Locations => EntityData::Locations(Location::deserialize(fields)?),
+            Entity::WorkOrders => EntityData::WorkOrders(WorkOrder::deserialize(fields)?),
             Entity::MaintenanceSchedules => {
-                EntityData::MaintenanceSchedules(serde_json::from_value(value)?)
+                EntityData::MaintenanceSchedules(MaintenanceSchedule::deserialize(fields)?)
             }
-            Entity::InventoryItems => EntityData::InventoryItems(serde_json::from_value(value)?),
-            Entity::PurchaseOrders => EntityData::PurchaseOrders(serde_json::from_value(value)?),
-            Entity::Vendors => EntityData::Vendors(serde_json::from_value(value)?),
-            Entity::Users => EntityData::Users(serde_json::from_value(value)?),
+            Entity::InventoryItems => {
+                EntityData::InventoryItems(InventoryItem::deserialize(fields)?)
+            }
+            Entity::PurchaseOrders => {
+                EntityData::PurchaseOrders(PurchaseOrder::deserialize(fields)?)
+            }
+            Entity::Vendors => EntityData::Vendors(Vendor::deserialize(fields)?),
+            Entity::Users => EntityData::Users(User::deserialize(fields)?),
         })
     }
 
