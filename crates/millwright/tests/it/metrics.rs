@@ -273,3 +273,55 @@ async fn metrics_parse_and_move_during_a_sync() {
         1.0
     ));
 }
+
+/// Webhook attempts by outcome and probe latency by connector and outcome: both parse as
+/// their Prometheus types and move when a delivery is attempted and a probe runs.
+#[tokio::test]
+async fn webhook_attempts_and_probe_latency_move() {
+    let env = TestEnv::start_with(Backend::Sqlite, |c| {
+        c.allow_private_webhook_targets = true;
+        c.probe_interval_seconds = 1;
+    })
+    .await;
+    let ws = env.workspace(10).await;
+    let (receiver, url) = crate::webhooks::Receiver::start().await;
+    let (s, endpoint) = env
+        .call(
+            Method::POST,
+            "/api/v1/webhook-endpoints",
+            &ws.key,
+            Some(json!({"url": url})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{endpoint}");
+    let attempts = "millwright_webhook_attempts_total";
+    let probes = "millwright_probe_duration_seconds";
+    let before = scrape(&env).await;
+    let succeeded = |x: &Exposition| value(x, attempts, &[("outcome", "succeeded")]).unwrap_or(0.0);
+    let probed = |x: &Exposition| {
+        value(x, probes, &[("connector", "maintainx"), ("outcome", "ok")]).unwrap_or(0.0)
+    };
+
+    let id = endpoint["id"].as_str().unwrap();
+    let (s, _) = env
+        .call(
+            Method::POST,
+            &format!("/api/v1/webhook-endpoints/{id}/test"),
+            &ws.key,
+            None,
+        )
+        .await;
+    assert!(s.is_success(), "{s}");
+    // A connection whose first sync completes is probed every second from then on.
+    connect_synced(&env, &ws, env.maintainx_body("Plant")).await;
+    let after = scrape_until(&env, "a delivery attempt and a probe", |x| {
+        succeeded(x) > succeeded(&before) && probed(x) > probed(&before)
+    })
+    .await;
+    assert_eq!(family_type(&after, attempts), PrometheusType::Counter);
+    assert_eq!(family_type(&after, probes), PrometheusType::Histogram);
+    assert!(
+        !receiver.ids().is_empty(),
+        "the receiver got the test event"
+    );
+}
