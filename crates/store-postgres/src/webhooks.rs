@@ -389,13 +389,18 @@ pub(crate) async fn claim_deliveries(
     // - only enabled endpoints with something due are locked, in id order;
     // - a separate statement, because under READ COMMITTED the next statement takes its snapshot
     //   after these locks are held: it sees every lease committed by the endpoint's previous
-    //   claimer, and no later claimer can lease for the endpoint before this one commits.
+    //   claimer, and no later claimer can lease for the endpoint before this one commits;
+    // - "something due" is a LATERAL … LIMIT 1 per endpoint, not EXISTS: PostgreSQL turns that
+    //   EXISTS into a hash semi-join over every due delivery (15 ms per claim with a 20,000
+    //   backlog), whereas this reads each endpoint's first due row from its pending index.
     let claimable: Vec<String> = sqlx::query_scalar(
         "SELECT e.id FROM webhook_endpoints e \
-         WHERE NOT e.disabled AND EXISTS ( \
+         CROSS JOIN LATERAL ( \
              SELECT 1 FROM webhook_deliveries d \
              WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at <= $1 \
-               AND (d.lease_expires_at IS NULL OR d.lease_expires_at < $1)) \
+               AND (d.lease_expires_at IS NULL OR d.lease_expires_at < $1) \
+             LIMIT 1) due \
+         WHERE NOT e.disabled \
          ORDER BY e.id FOR NO KEY UPDATE OF e SKIP LOCKED",
     )
     .bind(now)
