@@ -29,8 +29,9 @@
 //! 3. **store steps**: the same events written with an API-only server, then the dispatcher's
 //!    store calls made directly, without HTTP, in the dispatcher's order: `fan_out_events(500)`
 //!    until done, then batch after batch `claim_deliveries` (the dispatcher's `per_endpoint` 8,
-//!    limit 256), one `get_workspace` per delivery (what `Dispatcher::send` reads to sign), and
-//!    `finish_attempt(Succeeded)` for the batch, 32 at a time; each kind timed on its own.
+//!    limit 256) and `finish_attempts(Succeeded)` for the claimed batch in one call, as the
+//!    dispatcher's recorder does; each kind timed on its own. (`Dispatcher::send` reads each
+//!    workspace once per process, so that read is left out.)
 //!
 //! Plus, once, an **HTTP floor**: the dispatcher's own `WebhookClient` signing and POSTing the
 //! same number of deliveries to the receivers, `--http-concurrency` at a time, no store at all.
@@ -630,44 +631,32 @@ impl Meter {
     }
 }
 
-/// `finish_attempt(Succeeded)` for every claimed delivery, 32 in flight.
+/// `finish_attempts(Succeeded)` for the claimed batch, in one call.
 async fn finish_all(store: &Arc<dyn Store>, worker: &str, claimed: &[ClaimedDelivery]) -> usize {
-    let slots = Arc::new(tokio::sync::Semaphore::new(32));
-    let mut set = tokio::task::JoinSet::new();
-    for c in claimed {
-        let permit = slots.clone().acquire_owned().await.expect("open");
-        let (store, id, worker) = (store.clone(), c.delivery.id.clone(), worker.to_owned());
-        set.spawn(async move {
-            let now = time::now();
-            let r = store
-                .finish_attempt(
-                    &id,
-                    &worker,
-                    DeliveryAttempt {
-                        delivery_id: id.clone(),
-                        attempted_at: now,
-                        status_code: Some(200),
-                        duration_ms: 1,
-                        response_excerpt: None,
-                        error: None,
-                    },
-                    AttemptOutcome::Succeeded,
-                )
-                .await;
-            drop(permit);
-            matches!(r, Ok(true))
-        });
+    let now = time::now();
+    let attempts = claimed
+        .iter()
+        .map(|c| {
+            let attempt = DeliveryAttempt {
+                delivery_id: c.delivery.id.clone(),
+                attempted_at: now,
+                status_code: Some(200),
+                duration_ms: 1,
+                response_excerpt: None,
+                error: None,
+            };
+            (attempt, AttemptOutcome::Succeeded)
+        })
+        .collect();
+    match store.finish_attempts(worker, attempts).await {
+        Ok(results) => results.into_iter().filter(|r| *r).count(),
+        Err(_) => 0,
     }
-    let mut finished = 0;
-    while let Some(r) = set.join_next().await {
-        finished += usize::from(r.unwrap_or(false));
-    }
-    finished
 }
 
 /// Pass 3: the dispatcher's store calls, without HTTP, in its order: fan out everything, then
-/// batch after batch claim (`per_endpoint` 8, limit 256, as the dispatcher asks), read the
-/// workspace once per delivery, record every attempt; each kind of call timed on its own.
+/// batch after batch claim (`per_endpoint` 8, limit 256, as the dispatcher asks) and record
+/// the batch's attempts in one call; each kind of call timed on its own.
 async fn steps(args: &Args, backend: &str, hz: f64) -> anyhow::Result<Vec<Row>> {
     let bench = Bench::new(backend).await?;
     let receivers = Receivers::start(args.endpoints).await?;
@@ -690,8 +679,7 @@ async fn steps(args: &Args, backend: &str, hz: f64) -> anyhow::Result<Vec<Row>> 
         .as_deref()
         .map(|db| pg_backends(db).into_keys().collect())
         .unwrap_or_default();
-    let (mut fan, mut claim, mut read, mut record) = (
-        Meter::new(hz, &pids),
+    let (mut fan, mut claim, mut record) = (
         Meter::new(hz, &pids),
         Meter::new(hz, &pids),
         Meter::new(hz, &pids),
@@ -731,13 +719,6 @@ async fn steps(args: &Args, backend: &str, hz: f64) -> anyhow::Result<Vec<Row>> 
         last_ms = ms;
         calls += 1;
         claimed += batch.len();
-        read.time(async {
-            for c in &batch {
-                store.get_workspace(&c.endpoint.workspace_id).await?;
-            }
-            anyhow::Ok(())
-        })
-        .await?;
         finished += record.time(finish_all(&store, worker, &batch)).await;
     }
     api.shutdown().await;
@@ -771,14 +752,9 @@ async fn steps(args: &Args, backend: &str, hz: f64) -> anyhow::Result<Vec<Row>> 
             ),
         ),
         row(
-            "step: workspace read",
-            read.total,
-            "one get_workspace per delivery, as Dispatcher::send does".into(),
-        ),
-        row(
             "step: record attempt",
             record.total,
-            "finish_attempt per claimed batch, 32 in flight".into(),
+            "one finish_attempts per claimed batch".into(),
         ),
     ])
 }

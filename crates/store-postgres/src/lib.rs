@@ -869,6 +869,14 @@ impl Store for PostgresStore {
         webhooks::finish_attempt(&self.pool, delivery_id, worker, attempt, outcome).await
     }
 
+    async fn finish_attempts(
+        &self,
+        worker: &str,
+        attempts: Vec<(DeliveryAttempt, AttemptOutcome)>,
+    ) -> StoreResult<Vec<bool>> {
+        webhooks::finish_attempts(&self.pool, worker, &attempts).await
+    }
+
     async fn list_deliveries(
         &self,
         workspace_id: &str,

@@ -9,12 +9,13 @@
 //! - `claim_deliveries` locks the endpoints it claims for `FOR NO KEY UPDATE SKIP LOCKED`, so
 //!   claims of one endpoint are serialised and its cap, which counts the deliveries already in
 //!   flight, holds across nodes; then it locks its candidates `FOR UPDATE SKIP LOCKED`;
-//! - `finish_attempt` writes only while the worker still holds the lease.
+//! - `finish_attempt` and `finish_attempts` write only while the worker still holds the lease.
 //!
 //! Lock order, so that none of these transactions can deadlock another: an endpoint row before
 //! its deliveries (`delete_webhook_endpoint` deletes the endpoint, then cascades to its
 //! deliveries; `finish_attempt` with [`AttemptOutcome::Gone`] locks the endpoint before updating
-//! the delivery), and events before endpoints (`fan_out_events`).
+//! the delivery, `finish_attempts` the endpoints of all its `Gone` entries before any delivery),
+//! and events before endpoints (`fan_out_events`).
 
 use std::collections::{HashMap, HashSet};
 
@@ -388,13 +389,18 @@ pub(crate) async fn claim_deliveries(
     // - only enabled endpoints with something due are locked, in id order;
     // - a separate statement, because under READ COMMITTED the next statement takes its snapshot
     //   after these locks are held: it sees every lease committed by the endpoint's previous
-    //   claimer, and no later claimer can lease for the endpoint before this one commits.
+    //   claimer, and no later claimer can lease for the endpoint before this one commits;
+    // - "something due" is a LATERAL … LIMIT 1 per endpoint, not EXISTS: PostgreSQL turns that
+    //   EXISTS into a hash semi-join over every due delivery (15 ms per claim with a 20,000
+    //   backlog), whereas this reads each endpoint's first due row from its pending index.
     let claimable: Vec<String> = sqlx::query_scalar(
         "SELECT e.id FROM webhook_endpoints e \
-         WHERE NOT e.disabled AND EXISTS ( \
+         CROSS JOIN LATERAL ( \
              SELECT 1 FROM webhook_deliveries d \
              WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at <= $1 \
-               AND (d.lease_expires_at IS NULL OR d.lease_expires_at < $1)) \
+               AND (d.lease_expires_at IS NULL OR d.lease_expires_at < $1) \
+             LIMIT 1) due \
+         WHERE NOT e.disabled \
          ORDER BY e.id FOR NO KEY UPDATE OF e SKIP LOCKED",
     )
     .bind(now)
@@ -579,6 +585,164 @@ pub(crate) async fn finish_attempt(
     .map_err(db_err)?;
     tx.commit().await.map_err(db_err)?;
     Ok(true)
+}
+
+/// [`finish_attempt`] for a batch, in one transaction of a few statements whatever its size:
+/// one `UPDATE … FROM unnest(…)` of the deliveries still leased to `worker`, one `INSERT … SELECT
+/// FROM unnest(…)` of their attempts and, for `410` answers, one update of their endpoints.
+pub(crate) async fn finish_attempts(
+    pool: &PgPool,
+    worker: &str,
+    attempts: &[(DeliveryAttempt, AttemptOutcome)],
+) -> StoreResult<Vec<bool>> {
+    // A delivery named again later in the batch: its first entry releases the lease, so, as
+    // with `finish_attempt` called in order, the later entries write nothing.
+    let mut seen = HashSet::new();
+    let first: Vec<bool> = attempts
+        .iter()
+        .map(|(a, _)| seen.insert(a.delivery_id.as_str()))
+        .collect();
+    let batch: Vec<&(DeliveryAttempt, AttemptOutcome)> = attempts
+        .iter()
+        .zip(&first)
+        .filter_map(|(entry, first)| first.then_some(entry))
+        .collect();
+    if batch.is_empty() {
+        return Ok(first);
+    }
+    let mut tx = pool.begin().await.map_err(db_err)?;
+    let gone: Vec<&str> = batch
+        .iter()
+        .filter(|(_, o)| *o == AttemptOutcome::Gone)
+        .map(|(a, _)| a.delivery_id.as_str())
+        .collect();
+    if !gone.is_empty() {
+        // The lock order (an endpoint before its deliveries): the endpoints of the `410`
+        // answers are locked first, in id order, before any delivery row is updated.
+        sqlx::query(
+            "SELECT e.id FROM webhook_endpoints e WHERE e.id IN ( \
+                 SELECT endpoint_id FROM webhook_deliveries WHERE id = ANY($1)) \
+             ORDER BY e.id FOR NO KEY UPDATE OF e",
+        )
+        .bind(&gone)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    }
+    let mut ids = Vec::with_capacity(batch.len());
+    let mut statuses = Vec::with_capacity(batch.len());
+    let mut nexts: Vec<Option<Timestamp>> = Vec::with_capacity(batch.len());
+    let mut ats = Vec::with_capacity(batch.len());
+    for (a, outcome) in &batch {
+        let (status, next) = match outcome {
+            AttemptOutcome::Succeeded => (DeliveryStatus::Succeeded, None),
+            AttemptOutcome::RetryAt(at) => (DeliveryStatus::Pending, Some(*at)),
+            AttemptOutcome::Failed | AttemptOutcome::Gone => (DeliveryStatus::Failed, None),
+        };
+        ids.push(a.delivery_id.as_str());
+        statuses.push(status.as_str());
+        nexts.push(next);
+        ats.push(a.attempted_at);
+    }
+    // Only the deliveries still leased to `worker`, releasing the lease in the same statement.
+    let updated: Vec<(String, String)> = sqlx::query_as(
+        "UPDATE webhook_deliveries AS d SET status = i.status, attempts = d.attempts + 1, \
+         next_attempt_at = i.next_attempt_at, last_attempt_at = i.attempted_at, \
+         first_attempt_at = COALESCE(d.first_attempt_at, i.attempted_at), \
+         lease_owner = NULL, lease_expires_at = NULL \
+         FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[]) \
+             AS i(id, status, next_attempt_at, attempted_at) \
+         WHERE d.id = i.id AND d.lease_owner = $1 \
+         RETURNING d.id, d.endpoint_id",
+    )
+    .bind(worker)
+    .bind(&ids)
+    .bind(&statuses)
+    .bind(&nexts)
+    .bind(&ats)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    if updated.is_empty() {
+        // Explicitly, since a dropped `tx` would keep the endpoints locked above until its
+        // connection's next use.
+        tx.rollback().await.map_err(db_err)?;
+        return Ok(vec![false; attempts.len()]);
+    }
+    let endpoint_of: HashMap<&str, &str> = updated
+        .iter()
+        .map(|(id, endpoint)| (id.as_str(), endpoint.as_str()))
+        .collect();
+    let recorded: Vec<&(DeliveryAttempt, AttemptOutcome)> = batch
+        .into_iter()
+        .filter(|(a, _)| endpoint_of.contains_key(a.delivery_id.as_str()))
+        .collect();
+
+    // Each endpoint that answered 410, with the time of its first such attempt in the batch
+    // (the one that disables it when they are recorded one after the other).
+    let mut disabled = HashSet::new();
+    let (mut gone_endpoints, mut gone_at) = (Vec::new(), Vec::new());
+    for (a, outcome) in &recorded {
+        let endpoint = endpoint_of[a.delivery_id.as_str()];
+        if *outcome == AttemptOutcome::Gone && disabled.insert(endpoint) {
+            gone_endpoints.push(endpoint);
+            gone_at.push(a.attempted_at);
+        }
+    }
+    if !gone_endpoints.is_empty() {
+        sqlx::query(
+            "UPDATE webhook_endpoints AS e SET disabled = true, disabled_reason = $3, \
+             updated_at = g.at \
+             FROM unnest($1::text[], $2::timestamptz[]) AS g(id, at) \
+             WHERE e.id = g.id AND NOT e.disabled",
+        )
+        .bind(&gone_endpoints)
+        .bind(&gone_at)
+        .bind(REASON_GONE)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    }
+
+    // In batch order (WITH ORDINALITY), so that attempt ids, which order a delivery's
+    // attempts, follow it.
+    let delivery_ids: Vec<&str> = recorded
+        .iter()
+        .map(|(a, _)| a.delivery_id.as_str())
+        .collect();
+    let attempted_at: Vec<Timestamp> = recorded.iter().map(|(a, _)| a.attempted_at).collect();
+    let status_codes: Vec<Option<i64>> = recorded.iter().map(|(a, _)| a.status_code).collect();
+    let durations: Vec<i64> = recorded.iter().map(|(a, _)| a.duration_ms).collect();
+    let excerpts: Vec<Option<&str>> = recorded
+        .iter()
+        .map(|(a, _)| a.response_excerpt.as_deref())
+        .collect();
+    let errors: Vec<Option<&str>> = recorded.iter().map(|(a, _)| a.error.as_deref()).collect();
+    sqlx::query(
+        "INSERT INTO webhook_attempts (delivery_id, attempted_at, status_code, duration_ms, \
+         response_excerpt, error) \
+         SELECT delivery_id, attempted_at, status_code, duration_ms, response_excerpt, error \
+         FROM unnest($1::text[], $2::timestamptz[], $3::int8[], $4::int8[], $5::text[], \
+                     $6::text[]) WITH ORDINALITY \
+             AS a(delivery_id, attempted_at, status_code, duration_ms, response_excerpt, error, n) \
+         ORDER BY n",
+    )
+    .bind(&delivery_ids)
+    .bind(&attempted_at)
+    .bind(&status_codes)
+    .bind(&durations)
+    .bind(&excerpts)
+    .bind(&errors)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+
+    Ok(attempts
+        .iter()
+        .zip(first)
+        .map(|((a, _), first)| first && endpoint_of.contains_key(a.delivery_id.as_str()))
+        .collect())
 }
 
 // --- reads, retries, recovery ----------------------------------------------------------------

@@ -644,6 +644,20 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn finish_attempts(
+        &self,
+        worker: &str,
+        attempts: Vec<(DeliveryAttempt, AttemptOutcome)>,
+    ) -> StoreResult<Vec<bool>> {
+        if attempts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let worker = worker.to_owned();
+        self.pool
+            .write(move |tx| webhooks::finish_attempts(tx, &worker, &attempts))
+            .await
+    }
+
     async fn list_deliveries(
         &self,
         workspace_id: &str,

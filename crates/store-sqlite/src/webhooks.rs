@@ -534,6 +534,21 @@ pub(crate) fn finish_attempt(
     Ok(true)
 }
 
+/// [`finish_attempt`] for each entry in order, all in the caller's one IMMEDIATE transaction:
+/// the statements are prepared once, and the batch costs one lock and one commit.
+pub(crate) fn finish_attempts(
+    c: &SqlConn,
+    worker: &str,
+    attempts: &[(DeliveryAttempt, AttemptOutcome)],
+) -> StoreResult<Vec<bool>> {
+    attempts
+        .iter()
+        .map(|(attempt, outcome)| {
+            finish_attempt(c, &attempt.delivery_id, worker, attempt, *outcome)
+        })
+        .collect()
+}
+
 // --- reading and re-queueing deliveries --------------------------------------------------
 
 pub(crate) fn list_deliveries(

@@ -154,6 +154,7 @@ macro_rules! __conformance_tests {
             claim_caps_deliveries_in_flight_per_endpoint,
             delivery_leases_expire_and_only_the_holder_finishes,
             finish_attempt_records_attempts_and_applies_each_outcome,
+            finish_attempts_records_a_batch_as_one_by_one,
             list_deliveries_filters_and_pages_newest_first,
             retry_and_recover_requeue_failed_deliveries,
             disable_failing_endpoints_disables_once_with_an_event,
@@ -4850,6 +4851,190 @@ pub async fn finish_attempt_records_attempts_and_applies_each_outcome(store: Arc
         .await
         .unwrap()
         .is_empty());
+}
+
+/// A batch has, entry by entry, the effect of `finish_attempt` called in its order, in one
+/// call: each outcome applied, `first_attempt_at` kept across windows' retries, `Gone`
+/// disabling its endpoint once (at its first such attempt), and nothing written for an entry
+/// whose lease is lost (held by another worker), already released, or named again.
+pub async fn finish_attempts_records_a_batch_as_one_by_one(store: Arc<dyn Store>) {
+    let a = workspace(&store, 10).await;
+    let ep = endpoint(&store, &a, &[], &[]).await;
+    let doomed = endpoint(&store, &a, &[], &[]).await;
+    let t0 = time::now();
+    let at = |s: i64| t0 + Duration::seconds(s);
+    let lease = Duration::seconds(30);
+    assert_eq!(
+        store.finish_attempts("w1", Vec::new()).await.unwrap(),
+        Vec::<bool>::new()
+    );
+
+    // `lost` is leased to w0 (claimed alone: it is the oldest due); w1 holds the others.
+    let lost = test_delivery(&store, &ep, at(-10)).await;
+    let ok = test_delivery(&store, &ep, at(-5)).await;
+    let retried = test_delivery(&store, &ep, at(-5)).await;
+    let failed = test_delivery(&store, &ep, at(-5)).await;
+    let g1 = test_delivery(&store, &doomed, at(-5)).await;
+    let g2 = test_delivery(&store, &doomed, at(-5)).await;
+    assert_eq!(
+        claimed_ids(
+            &store
+                .claim_deliveries("w0", t0, lease, 10, 1)
+                .await
+                .unwrap()
+        ),
+        vec![lost.id.clone()]
+    );
+    assert_eq!(
+        store
+            .claim_deliveries("w1", t0, lease, 10, 10)
+            .await
+            .unwrap()
+            .len(),
+        5
+    );
+
+    let a_ok = attempt(&ok.id, at(1), Some(200));
+    let a_retry = attempt(&retried.id, at(2), None);
+    let a_failed = attempt(&failed.id, at(3), Some(500));
+    let a_g2 = attempt(&g2.id, at(4), Some(410));
+    let a_g1 = attempt(&g1.id, at(5), Some(410));
+    let results = store
+        .finish_attempts(
+            "w1",
+            vec![
+                (a_ok.clone(), AttemptOutcome::Succeeded),
+                (
+                    attempt(&lost.id, at(1), Some(200)),
+                    AttemptOutcome::Succeeded,
+                ),
+                (a_retry.clone(), AttemptOutcome::RetryAt(at(60))),
+                (a_failed.clone(), AttemptOutcome::Failed),
+                (a_g2.clone(), AttemptOutcome::Gone),
+                (attempt(&ok.id, at(6), Some(200)), AttemptOutcome::Succeeded),
+                (a_g1.clone(), AttemptOutcome::Gone),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(results, vec![true, false, true, true, true, false, true]);
+
+    let get = |id: &str| {
+        let (store, ws, id) = (store.clone(), a.id.clone(), id.to_owned());
+        async move { store.get_delivery(&ws, &id).await.unwrap().unwrap() }
+    };
+    let ended = |d: &Delivery, status, t| Delivery {
+        status,
+        attempts: 1,
+        next_attempt_at: None,
+        first_attempt_at: Some(t),
+        last_attempt_at: Some(t),
+        ..d.clone()
+    };
+    assert_eq!(
+        get(&ok.id).await,
+        ended(&ok, DeliveryStatus::Succeeded, at(1))
+    );
+    assert_eq!(
+        get(&failed.id).await,
+        ended(&failed, DeliveryStatus::Failed, at(3))
+    );
+    assert_eq!(get(&g1.id).await, ended(&g1, DeliveryStatus::Failed, at(5)));
+    assert_eq!(get(&g2.id).await, ended(&g2, DeliveryStatus::Failed, at(4)));
+    assert_eq!(
+        get(&retried.id).await,
+        Delivery {
+            attempts: 1,
+            next_attempt_at: Some(at(60)),
+            first_attempt_at: Some(at(2)),
+            last_attempt_at: Some(at(2)),
+            ..retried.clone()
+        }
+    );
+    // The lost lease: nothing written, w0 still holds it.
+    assert_eq!(get(&lost.id).await, lost);
+    let ids = vec![
+        ok.id.clone(),
+        lost.id.clone(),
+        retried.id.clone(),
+        failed.id.clone(),
+        g1.id.clone(),
+        g2.id.clone(),
+    ];
+    let mut recorded = store.delivery_attempts(&a.id, &ids).await.unwrap();
+    recorded.sort_by_key(|r| r.attempted_at);
+    assert_eq!(
+        recorded,
+        vec![a_ok.clone(), a_retry.clone(), a_failed.clone(), a_g2, a_g1]
+    );
+    // Disabled once, by the first 410 of the batch; the other endpoint untouched.
+    let d = store
+        .get_webhook_endpoint(&a.id, &doomed.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(d.disabled);
+    assert_eq!(d.disabled_reason.as_deref(), Some("410 Gone"));
+    assert_eq!(d.updated_at, at(4));
+    assert_eq!(
+        store.get_webhook_endpoint(&a.id, &ep.id).await.unwrap(),
+        Some(ep.clone())
+    );
+    assert!(
+        !store
+            .finish_attempts("w0", vec![(a_ok.clone(), AttemptOutcome::Succeeded)])
+            .await
+            .unwrap()[0]
+    );
+
+    // The retry's next window: w0's lease has expired, w2 takes both; `first_attempt_at` stays.
+    let mut claimed = claimed_ids(
+        &store
+            .claim_deliveries("w2", at(60), lease, 10, 10)
+            .await
+            .unwrap(),
+    );
+    claimed.sort();
+    let mut expected = vec![lost.id.clone(), retried.id.clone()];
+    expected.sort();
+    assert_eq!(claimed, expected);
+    let a_retry2 = attempt(&retried.id, at(61), Some(204));
+    let a_lost = attempt(&lost.id, at(61), Some(200));
+    assert_eq!(
+        store
+            .finish_attempts(
+                "w2",
+                vec![
+                    (a_retry2.clone(), AttemptOutcome::Succeeded),
+                    (a_lost.clone(), AttemptOutcome::Succeeded),
+                ],
+            )
+            .await
+            .unwrap(),
+        vec![true, true]
+    );
+    assert_eq!(
+        get(&retried.id).await,
+        Delivery {
+            status: DeliveryStatus::Succeeded,
+            attempts: 2,
+            next_attempt_at: None,
+            first_attempt_at: Some(at(2)),
+            last_attempt_at: Some(at(61)),
+            ..retried.clone()
+        }
+    );
+    assert_eq!(
+        get(&lost.id).await,
+        ended(&lost, DeliveryStatus::Succeeded, at(61))
+    );
+    assert_eq!(
+        store
+            .delivery_attempts(&a.id, std::slice::from_ref(&retried.id))
+            .await
+            .unwrap(),
+        vec![a_retry, a_retry2]
+    );
 }
 
 /// Deliveries list newest first with keyset paging, filtered by endpoint, status and event,

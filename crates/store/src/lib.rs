@@ -350,6 +350,16 @@ pub trait Store: StatusStore + LinkStore + DashboardStore + Send + Sync + 'stati
         attempt: DeliveryAttempt,
         outcome: AttemptOutcome,
     ) -> StoreResult<bool>;
+    /// [`Store::finish_attempt`] for many deliveries leased to `worker`, in one transaction:
+    /// each entry (the attempt's `delivery_id` names its delivery) has exactly the effect that
+    /// `finish_attempt` would have, entries taken in order. The result has one flag per entry:
+    /// `false` when nothing was written for it (the lease was lost or already released, e.g.
+    /// by an earlier entry for the same delivery). An error writes nothing at all.
+    async fn finish_attempts(
+        &self,
+        worker: &str,
+        attempts: Vec<(DeliveryAttempt, AttemptOutcome)>,
+    ) -> StoreResult<Vec<bool>>;
     /// Newest first.
     async fn list_deliveries(
         &self,

@@ -11,7 +11,7 @@ use std::{collections::HashMap, sync::Arc, time::Duration};
 use millwright_core::{keyring::Keyring, time};
 use millwright_store::{AttemptOutcome, ClaimedDelivery, DeliveryAttempt, Event, Store};
 use rand::Rng;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{mpsc, watch, Notify, OwnedSemaphorePermit, Semaphore};
 
 use crate::{
     deliver::{DeliveryRequest, WebhookClient},
@@ -63,6 +63,16 @@ impl Default for DispatcherConfig {
     }
 }
 
+/// The most attempts recorded in one `finish_attempts` call.
+const RECORD_BATCH: usize = 256;
+
+/// A sent delivery waiting to be recorded, with the slot it holds until then.
+struct Finished {
+    attempt: DeliveryAttempt,
+    outcome: AttemptOutcome,
+    _slot: OwnedSemaphorePermit,
+}
+
 /// Fans events out into deliveries and sends them; one per worker node.
 pub struct Dispatcher {
     store: Arc<dyn Store>,
@@ -72,6 +82,9 @@ pub struct Dispatcher {
     worker: String,
     /// Workspace data keys (wrapped, as stored) by workspace id: read once, not per delivery.
     wrapped_keys: std::sync::Mutex<HashMap<String, Vec<u8>>>,
+    /// Told when recorded attempts free slots, so that an idle pass that found every endpoint
+    /// at its cap claims again at once instead of sleeping `idle`.
+    freed: Arc<Notify>,
 }
 
 /// The event as every delivery of it carries it (spec §6); the same bytes on every retry.
@@ -105,6 +118,7 @@ impl Dispatcher {
                 millwright_core::ids::new_id("w")
             ),
             wrapped_keys: std::sync::Mutex::new(HashMap::new()),
+            freed: Arc::new(Notify::new()),
         }
     }
 
@@ -112,6 +126,16 @@ impl Dispatcher {
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let me = Arc::new(self);
         let slots = Arc::new(Semaphore::new(me.config.concurrency));
+        // Sent deliveries are recorded in batches by one task: one store transaction for all
+        // the attempts that finished while the previous batch was being written. Each holds its
+        // slot until recorded, so the lease and the slot are released together.
+        let (finished, to_record) = mpsc::unbounded_channel();
+        let recorder = tokio::spawn(record(
+            me.store.clone(),
+            me.worker.clone(),
+            me.freed.clone(),
+            to_record,
+        ));
         let mut last_sweep = std::time::Instant::now() - Duration::from_secs(3600);
         loop {
             if *shutdown.borrow() {
@@ -140,10 +164,17 @@ impl Dispatcher {
                         for c in claimed {
                             let permit =
                                 slots.clone().acquire_owned().await.expect("semaphore open");
-                            let me = me.clone();
+                            let (me, finished) = (me.clone(), finished.clone());
                             tokio::spawn(async move {
-                                me.send(c).await;
-                                drop(permit);
+                                if let Some((attempt, outcome)) = me.send(c).await {
+                                    // The recorder outlives every sender: it stops once the
+                                    // last sender is dropped.
+                                    let _ = finished.send(Finished {
+                                        attempt,
+                                        outcome,
+                                        _slot: permit,
+                                    });
+                                }
                             });
                         }
                     }
@@ -171,12 +202,15 @@ impl Dispatcher {
             if !busy {
                 tokio::select! {
                     _ = tokio::time::sleep(me.config.idle) => {}
+                    _ = me.freed.notified() => {}
                     _ = shutdown.changed() => {}
                 }
             }
         }
-        // Let deliveries in flight record their attempts.
+        // Let deliveries in flight be sent and recorded.
+        drop(finished);
         let _ = slots.acquire_many(me.config.concurrency as u32).await;
+        let _ = recorder.await;
     }
 
     /// The signing secrets of an endpoint now: the current one, and the previous one while its
@@ -222,13 +256,15 @@ impl Dispatcher {
         Ok(secrets)
     }
 
-    async fn send(&self, c: ClaimedDelivery) {
+    /// Sends one delivery; the attempt to record and its outcome, or `None` when it could not
+    /// be signed (nothing was sent: the lease expires and a later pass tries again).
+    async fn send(&self, c: ClaimedDelivery) -> Option<(DeliveryAttempt, AttemptOutcome)> {
         let body = event_body(&c.event);
         let secrets = match self.secrets(&c, &self.wrapped_keys).await {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!(delivery = %c.delivery.id, error = %e, "cannot sign a delivery");
-                return; // the lease expires and another pass tries again
+                return None;
             }
         };
         let refs: Vec<&Secret> = secrets.iter().collect();
@@ -273,18 +309,59 @@ impl Dispatcher {
                 .then(|| attempt.response_excerpt.clone()),
             error: attempt.error.as_ref().map(|e| e.to_string()),
         };
-        match self
-            .store
-            .finish_attempt(&c.delivery.id, &self.worker, record, outcome)
-            .await
-        {
-            Ok(true) => {}
-            Ok(false) => {
-                tracing::warn!(delivery = %c.delivery.id, "lost the lease of a delivery; its attempt is not recorded")
-            }
+        Some((record, outcome))
+    }
+}
+
+/// Records sent deliveries until every sender is gone: each time, all that are waiting (at most
+/// [`RECORD_BATCH`]) in one `finish_attempts` call.
+async fn record(
+    store: Arc<dyn Store>,
+    worker: String,
+    freed: Arc<Notify>,
+    mut to_record: mpsc::UnboundedReceiver<Finished>,
+) {
+    let mut batch = Vec::with_capacity(RECORD_BATCH);
+    while to_record.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+        let attempts: Vec<(DeliveryAttempt, AttemptOutcome)> = batch
+            .iter()
+            .map(|f| (f.attempt.clone(), f.outcome))
+            .collect();
+        let ids: Vec<String> = attempts
+            .iter()
+            .map(|(a, _)| a.delivery_id.clone())
+            .collect();
+        let results = match store.finish_attempts(&worker, attempts).await {
+            Ok(results) => results.into_iter().map(Ok).collect(),
             Err(e) => {
-                tracing::error!(delivery = %c.delivery.id, error = %e, "could not record a delivery attempt")
+                // Nothing of the batch was written. One by one, so that a failure confined to
+                // one delivery does not send the others again when their leases expire.
+                tracing::warn!(error = %e, attempts = batch.len(), "could not record a batch of delivery attempts; recording them one by one");
+                let mut results = Vec::with_capacity(batch.len());
+                for f in &batch {
+                    let id = &f.attempt.delivery_id;
+                    results.push(
+                        store
+                            .finish_attempt(id, &worker, f.attempt.clone(), f.outcome)
+                            .await,
+                    );
+                }
+                results
+            }
+        };
+        for (id, result) in ids.iter().zip(results) {
+            match result {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!(delivery = %id, "lost the lease of a delivery; its attempt is not recorded")
+                }
+                Err(e) => {
+                    tracing::error!(delivery = %id, error = %e, "could not record a delivery attempt")
+                }
             }
         }
+        // Dropping the batch releases its slots.
+        batch.clear();
+        freed.notify_one();
     }
 }
