@@ -269,6 +269,10 @@ pub(crate) async fn apply_page(pool: &PgPool, page: PageWrite) -> StoreResult<Pa
         .map_err(db_err)?;
     }
 
+    // The renderings of the deleted records, rewritten with `deleted_at` by the events' statement
+    // (a deletion always has an event), so a page costs no extra round trip.
+    let mut deleted_ids: Vec<String> = Vec::new();
+    let mut deleted_renderings: Vec<String> = Vec::new();
     if !page.deleted_remote_ids.is_empty() {
         let deleted = sqlx::query(
             "UPDATE records SET deleted_at = $3, updated_at = $3 \
@@ -303,24 +307,12 @@ pub(crate) async fn apply_page(pool: &PgPool, page: PageWrite) -> StoreResult<Pa
             .collect();
         deleted.sort_by_key(|r| position.get(r.remote_id.as_str()).copied());
         outcome.deleted = deleted.len() as u64;
-        let mut ids = Vec::with_capacity(deleted.len());
-        let mut renderings = Vec::with_capacity(deleted.len());
         for r in &deleted {
             let data = stored_record_json(r);
-            ids.push(r.id.clone());
-            renderings.push(data.to_string());
+            deleted_ids.push(r.id.clone());
+            deleted_renderings.push(data.to_string());
             events.push((format!("{}.deleted", page.entity.event_name()), data));
         }
-        // The rendering follows the deletion (reads with `include_deleted` show `deleted_at`).
-        sqlx::query(
-            "UPDATE records SET rendered = u.rendered \
-             FROM UNNEST($1::text[], $2::text[]) AS u(id, rendered) WHERE records.id = u.id",
-        )
-        .bind(ids)
-        .bind(renderings)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
     }
 
     if !events.is_empty() {
@@ -328,7 +320,9 @@ pub(crate) async fn apply_page(pool: &PgPool, page: PageWrite) -> StoreResult<Pa
         let ids: Vec<String> = events.iter().map(|_| new_id(prefix::EVENT)).collect();
         let (types, data): (Vec<String>, Vec<Value>) = events.into_iter().unzip();
         sqlx::query(
-            "INSERT INTO events (id, workspace_id, connection_id, type, data, created_at) \
+            "WITH rendered AS (UPDATE records SET rendered = u.rendered \
+             FROM UNNEST($7::text[], $8::text[]) AS u(id, rendered) WHERE records.id = u.id) \
+             INSERT INTO events (id, workspace_id, connection_id, type, data, created_at) \
              SELECT e.id, $1, $2, e.type, e.data, $3 \
              FROM UNNEST($4::text[], $5::text[], $6::jsonb[]) AS e(id, type, data)",
         )
@@ -338,6 +332,8 @@ pub(crate) async fn apply_page(pool: &PgPool, page: PageWrite) -> StoreResult<Pa
         .bind(ids)
         .bind(types)
         .bind(data)
+        .bind(deleted_ids)
+        .bind(deleted_renderings)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
