@@ -140,9 +140,15 @@ fn sensitive() -> &'static aho_corasick::AhoCorasick {
 /// A body as logged: JSON is redacted and re-serialised; anything else is kept as text
 /// unless it looks like it carries a bearer credential. Truncated at [`MAX_LOGGED_BODY`].
 pub fn body(bytes: &[u8]) -> String {
-    // Most bodies carry no secret at all; a single scan proves it and spares a parse.
-    if !sensitive().is_match(bytes) {
-        return truncate(String::from_utf8_lossy(bytes).into_owned());
+    // Most bodies carry no secret at all; a single scan proves it and spares a parse. Only the
+    // start of a body is kept, and a lossy conversion never shortens text, so the scan and the
+    // conversion look at that start only (a few bytes more than is kept, so that a longer body
+    // is still marked truncated and a character cut at the end is decided as before). A key
+    // precedes its value in JSON, so a secret whose key lies beyond the start is not kept
+    // either. Large answers (a page of records) are thus not scanned whole on every request.
+    let head = &bytes[..bytes.len().min(MAX_LOGGED_BODY + 4)];
+    if !sensitive().is_match(head) {
+        return truncate(String::from_utf8_lossy(head).into_owned());
     }
     let text = match serde_json::from_slice::<Value>(bytes) {
         Ok(v) => json(&v).to_string(),
@@ -262,5 +268,38 @@ mod tests {
             path("/a?public_token=abc&x=1"),
             "/a?public_token=[REDACTED]&x=1"
         );
+    }
+
+    #[test]
+    fn long_bodies_are_cut_as_if_converted_whole() {
+        let plain = |b: &[u8]| truncate(String::from_utf8_lossy(b).into_owned());
+        for len in [
+            MAX_LOGGED_BODY - 1,
+            MAX_LOGGED_BODY,
+            MAX_LOGGED_BODY + 1,
+            MAX_LOGGED_BODY + 3,
+            MAX_LOGGED_BODY + 100,
+        ] {
+            for fill in ["a", "é", "日本", "\u{1F527}"] {
+                let mut b = fill.repeat(len / fill.len() + 1).into_bytes();
+                b.truncate(len);
+                assert_eq!(body(&b), plain(&b), "{len} {fill}");
+            }
+        }
+        // A secret in the kept start is still redacted; one beyond it is not kept at all.
+        let mut early = br#"{"access_token":"mw_ct_abc","pad":""#.to_vec();
+        early.extend(std::iter::repeat_n(b'x', MAX_LOGGED_BODY));
+        early.extend(br#""}"#);
+        let logged = body(&early);
+        assert!(
+            !logged.contains("mw_ct_abc") && logged.contains(REDACTED),
+            "{}",
+            &logged[..40]
+        );
+        let mut late = br#"{"pad":""#.to_vec();
+        late.extend(std::iter::repeat_n(b'x', MAX_LOGGED_BODY));
+        late.extend(br#"","token":"mw_ct_abc"}"#);
+        let logged = body(&late);
+        assert!(!logged.contains("mw_ct_abc") && logged.ends_with("[truncated]"));
     }
 }

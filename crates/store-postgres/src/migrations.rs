@@ -70,6 +70,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "probe_days",
         sql: include_str!("../migrations/0010_probe_days.sql"),
     },
+    Migration {
+        version: 11,
+        name: "rendered_records",
+        sql: include_str!("../migrations/0011_rendered_records.sql"),
+    },
 ];
 
 /// The key of the advisory lock that serialises migrations across nodes. Any constant works as

@@ -189,13 +189,23 @@ fn run_status(what: &str, s: &str) -> StoreResult<RunStatus> {
 pub(crate) fn record(row: &PgRow) -> StoreResult<StoredRecord> {
     let id: String = col(row, "id")?;
     let e: String = col(row, "entity")?;
+    let rendered: Option<String> = col(row, "rendered")?;
+    // `data` and `custom_fields` are NOT NULL; they read as NULL only where a list left them
+    // out for the rendering.
+    let fields = |name: &str| match col::<Option<serde_json::Value>>(row, name)? {
+        Some(v) => Ok(v),
+        None if rendered.is_some() => Ok(serde_json::Value::Null),
+        None => Err(StoreError::Corrupt(format!(
+            "record {id}: {name} is NULL without a rendering"
+        ))),
+    };
     Ok(StoredRecord {
         entity: entity(&format!("record {id}"), &e)?,
         workspace_id: col(row, "workspace_id")?,
         connection_id: col(row, "connection_id")?,
         remote_id: col(row, "remote_id")?,
-        data: col(row, "data")?,
-        custom_fields: col(row, "custom_fields")?,
+        data: fields("data")?,
+        custom_fields: fields("custom_fields")?,
         // The column is nullable (rows from before 0002); the type is not.
         remote_data: col::<Option<serde_json::Value>>(row, "remote_data")?
             .unwrap_or(serde_json::Value::Null),
@@ -206,6 +216,7 @@ pub(crate) fn record(row: &PgRow) -> StoreResult<StoredRecord> {
         created_at: col(row, "created_at")?,
         updated_at: col(row, "updated_at")?,
         deleted_at: col(row, "deleted_at")?,
+        rendered,
         id,
     })
 }

@@ -169,6 +169,8 @@ pub(crate) async fn apply_page(pool: &PgPool, page: PageWrite) -> StoreResult<Pa
     let mut events: Vec<(String, Value)> = Vec::new();
     // Per remote id, the index of the last changed version and its stored id / created_at.
     let mut writes: HashMap<&str, (usize, String, Timestamp)> = HashMap::new();
+    // Per input index of a changed record, its rendering.
+    let mut renders: HashMap<usize, String> = HashMap::new();
     for (i, r) in page.records.iter().enumerate() {
         let (id, created_at, kind) = match known.get(&r.remote_id) {
             None => (r.id.clone(), now, "created"),
@@ -186,22 +188,23 @@ pub(crate) async fn apply_page(pool: &PgPool, page: PageWrite) -> StoreResult<Pa
         } else {
             outcome.updated += 1;
         }
-        events.push((
-            format!("{}.{kind}", page.entity.event_name()),
-            record_json(&RecordParts {
-                id: &id,
-                remote_id: &r.remote_id,
-                data: &r.data,
-                custom_fields: &r.custom_fields,
-                display_name: r.display_name.as_deref(),
-                remote_created_at: r.remote_created_at,
-                remote_updated_at: r.remote_updated_at,
-                created_at,
-                updated_at: now,
-                deleted_at: None,
-                remote_data: None,
-            }),
-        ));
+        // The event's data and the stored rendering are the same JSON: the record as reads
+        // show it after this write.
+        let data = record_json(&RecordParts {
+            id: &id,
+            remote_id: &r.remote_id,
+            data: &r.data,
+            custom_fields: &r.custom_fields,
+            display_name: r.display_name.as_deref(),
+            remote_created_at: r.remote_created_at,
+            remote_updated_at: r.remote_updated_at,
+            created_at,
+            updated_at: now,
+            deleted_at: None,
+            remote_data: None,
+        });
+        renders.insert(i, data.to_string());
+        events.push((format!("{}.{kind}", page.entity.event_name()), data));
         outcome.changed_ids.push(id.clone());
         known.insert(
             r.remote_id.clone(),
@@ -229,22 +232,22 @@ pub(crate) async fn apply_page(pool: &PgPool, page: PageWrite) -> StoreResult<Pa
         sqlx::query(
             "INSERT INTO records (id, workspace_id, connection_id, entity, remote_id, data, \
              custom_fields, remote_data, display_name, remote_created_at, remote_updated_at, \
-             content_hash, created_at, updated_at, deleted_at) \
+             content_hash, created_at, updated_at, deleted_at, rendered) \
              SELECT u.id, $1, $2, $3, u.remote_id, u.data, u.custom_fields, u.remote_data, \
              u.display_name, u.remote_created_at, u.remote_updated_at, u.content_hash, \
-             u.created_at, $4, NULL \
+             u.created_at, $4, NULL, u.rendered \
              FROM UNNEST($5::text[], $6::text[], $7::jsonb[], $8::jsonb[], $9::jsonb[], \
              $10::text[], $11::timestamptz[], $12::timestamptz[], $13::text[], \
-             $14::timestamptz[]) \
+             $14::timestamptz[], $15::text[]) \
              AS u(id, remote_id, data, custom_fields, remote_data, display_name, \
-             remote_created_at, remote_updated_at, content_hash, created_at) \
+             remote_created_at, remote_updated_at, content_hash, created_at, rendered) \
              ON CONFLICT (connection_id, entity, remote_id) DO UPDATE SET \
              data = EXCLUDED.data, custom_fields = EXCLUDED.custom_fields, \
              remote_data = EXCLUDED.remote_data, display_name = EXCLUDED.display_name, \
              remote_created_at = EXCLUDED.remote_created_at, \
              remote_updated_at = EXCLUDED.remote_updated_at, \
              content_hash = EXCLUDED.content_hash, updated_at = EXCLUDED.updated_at, \
-             deleted_at = NULL",
+             deleted_at = NULL, rendered = EXCLUDED.rendered",
         )
         .bind(&page.workspace_id)
         .bind(&page.connection_id)
@@ -260,11 +263,16 @@ pub(crate) async fn apply_page(pool: &PgPool, page: PageWrite) -> StoreResult<Pa
         .bind(column(&rows, |i, _, _| records[i].remote_updated_at))
         .bind(column(&rows, |i, _, _| records[i].content_hash.clone()))
         .bind(column(&rows, |_, _, c| c))
+        .bind(column(&rows, |i, _, _| renders.get(&i).cloned()))
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
     }
 
+    // The renderings of the deleted records, rewritten with `deleted_at` by the events' statement
+    // (a deletion always has an event), so a page costs no extra round trip.
+    let mut deleted_ids: Vec<String> = Vec::new();
+    let mut deleted_renderings: Vec<String> = Vec::new();
     if !page.deleted_remote_ids.is_empty() {
         let deleted = sqlx::query(
             "UPDATE records SET deleted_at = $3, updated_at = $3 \
@@ -300,10 +308,10 @@ pub(crate) async fn apply_page(pool: &PgPool, page: PageWrite) -> StoreResult<Pa
         deleted.sort_by_key(|r| position.get(r.remote_id.as_str()).copied());
         outcome.deleted = deleted.len() as u64;
         for r in &deleted {
-            events.push((
-                format!("{}.deleted", page.entity.event_name()),
-                stored_record_json(r),
-            ));
+            let data = stored_record_json(r);
+            deleted_ids.push(r.id.clone());
+            deleted_renderings.push(data.to_string());
+            events.push((format!("{}.deleted", page.entity.event_name()), data));
         }
     }
 
@@ -312,7 +320,9 @@ pub(crate) async fn apply_page(pool: &PgPool, page: PageWrite) -> StoreResult<Pa
         let ids: Vec<String> = events.iter().map(|_| new_id(prefix::EVENT)).collect();
         let (types, data): (Vec<String>, Vec<Value>) = events.into_iter().unzip();
         sqlx::query(
-            "INSERT INTO events (id, workspace_id, connection_id, type, data, created_at) \
+            "WITH rendered AS (UPDATE records SET rendered = u.rendered \
+             FROM UNNEST($7::text[], $8::text[]) AS u(id, rendered) WHERE records.id = u.id) \
+             INSERT INTO events (id, workspace_id, connection_id, type, data, created_at) \
              SELECT e.id, $1, $2, e.type, e.data, $3 \
              FROM UNNEST($4::text[], $5::text[], $6::jsonb[]) AS e(id, type, data)",
         )
@@ -322,6 +332,8 @@ pub(crate) async fn apply_page(pool: &PgPool, page: PageWrite) -> StoreResult<Pa
         .bind(ids)
         .bind(types)
         .bind(data)
+        .bind(deleted_ids)
+        .bind(deleted_renderings)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -393,13 +405,26 @@ pub(crate) async fn list_records(
     query: &RecordQuery,
 ) -> StoreResult<RecordPage> {
     // `remote_data` is the largest column; lists that do not show it skip reading it.
-    let mut q = QueryBuilder::<Postgres>::new(if query.with_remote_data {
-        "SELECT * FROM records WHERE workspace_id = "
+    // With `rendered`, `data` and `custom_fields` are read only for rows without a rendering
+    // (not transferring and decoding them is the point).
+    let (data, custom) = if query.rendered {
+        (
+            "CASE WHEN rendered IS NULL THEN data END AS data",
+            "CASE WHEN rendered IS NULL THEN custom_fields END AS custom_fields",
+        )
     } else {
-        "SELECT id, workspace_id, connection_id, entity, remote_id, data, custom_fields, \
-         NULL::jsonb AS remote_data, display_name, remote_created_at, remote_updated_at, \
-         content_hash, created_at, updated_at, deleted_at FROM records WHERE workspace_id = "
-    });
+        ("data", "custom_fields")
+    };
+    let remote = if query.with_remote_data {
+        "remote_data"
+    } else {
+        "NULL::jsonb AS remote_data"
+    };
+    let mut q = QueryBuilder::<Postgres>::new(format!(
+        "SELECT id, workspace_id, connection_id, entity, remote_id, {data}, {custom}, {remote}, \
+         display_name, remote_created_at, remote_updated_at, content_hash, created_at, \
+         updated_at, deleted_at, rendered FROM records WHERE workspace_id = "
+    ));
     q.push_bind(workspace_id.to_owned());
     q.push(" AND connection_id = ")
         .push_bind(connection_id.to_owned());

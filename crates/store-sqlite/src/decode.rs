@@ -239,38 +239,94 @@ fn boolean(row: &Row<'_>, col: &str) -> StoreResult<bool> {
     }
 }
 
+/// The columns of a record, in the order [`record`] reads them by position.
+const RECORD_COL_NAMES: [&str; 16] = [
+    "id",
+    "workspace_id",
+    "connection_id",
+    "entity",
+    "remote_id",
+    "data",
+    "custom_fields",
+    "remote_data",
+    "display_name",
+    "remote_created_at",
+    "remote_updated_at",
+    "content_hash",
+    "created_at",
+    "updated_at",
+    "deleted_at",
+    "rendered",
+];
+
 pub(crate) const RECORD_COLS: &str = "id, workspace_id, connection_id, entity, remote_id, data, \
      custom_fields, remote_data, display_name, remote_created_at, remote_updated_at, \
-     content_hash, created_at, updated_at, deleted_at";
+     content_hash, created_at, updated_at, deleted_at, rendered";
 
-/// [`RECORD_COLS`] without the raw source record, for lists that do not show it.
-pub(crate) const RECORD_COLS_LEAN: &str =
-    "id, workspace_id, connection_id, entity, remote_id, data, \
-     custom_fields, NULL AS remote_data, display_name, remote_created_at, remote_updated_at, \
-     content_hash, created_at, updated_at, deleted_at";
-
-pub(crate) fn record(row: &Row<'_>) -> StoreResult<StoredRecord> {
-    let remote_data = match get::<Option<String>>(row, "remote_data")? {
-        None => serde_json::Value::Null,
-        Some(text) => serde_json::from_str(&text)
-            .map_err(|e| corrupt("remote_data", format!("invalid JSON: {e}")))?,
+/// The columns of a list, in [`RECORD_COLS`] order: `remote_data` only when asked; with
+/// `rendered`, `data` and `custom_fields` only for rows that have no rendering (the rendering
+/// says it all, and not copying or decoding them is the point).
+pub(crate) fn record_cols(with_remote_data: bool, rendered: bool) -> String {
+    let (data, custom) = if rendered {
+        (
+            "CASE WHEN rendered IS NULL THEN data END AS data",
+            "CASE WHEN rendered IS NULL THEN custom_fields END AS custom_fields",
+        )
+    } else {
+        ("data", "custom_fields")
     };
+    let remote = if with_remote_data {
+        "remote_data"
+    } else {
+        "NULL AS remote_data"
+    };
+    format!(
+        "id, workspace_id, connection_id, entity, remote_id, {data}, {custom}, {remote}, \
+         display_name, remote_created_at, remote_updated_at, content_hash, created_at, \
+         updated_at, deleted_at, rendered"
+    )
+}
+
+/// A record selected with [`RECORD_COLS`] or [`record_cols`]. Read by position: looking each
+/// column up by name scans the column names, a measurable share of a list of 100 records.
+pub(crate) fn record(row: &Row<'_>) -> StoreResult<StoredRecord> {
+    fn at<T: rusqlite::types::FromSql>(row: &Row<'_>, i: usize) -> StoreResult<T> {
+        row.get(i).db()
+    }
+    let time = |i: usize| ts_from(RECORD_COL_NAMES[i], at(row, i)?);
+    let time_opt = |i: usize| {
+        at::<Option<i64>>(row, i)?
+            .map(|v| ts_from(RECORD_COL_NAMES[i], v))
+            .transpose()
+    };
+    let rendered: Option<String> = at(row, 15)?;
+    // `data` and `custom_fields` are NOT NULL; they read as NULL only where a list left them
+    // out for the rendering. `remote_data` is NULL when absent or not asked for.
+    let json = |i: usize, null_ok: bool| match at::<Option<String>>(row, i)? {
+        Some(text) => serde_json::from_str(&text)
+            .map_err(|e| corrupt(RECORD_COL_NAMES[i], format!("invalid JSON: {e}"))),
+        None if null_ok => Ok(Value::Null),
+        None => Err(corrupt(RECORD_COL_NAMES[i], "NULL without a rendering")),
+    };
+    let entity_text: String = at(row, 3)?;
     Ok(StoredRecord {
-        id: get(row, "id")?,
-        workspace_id: get(row, "workspace_id")?,
-        connection_id: get(row, "connection_id")?,
-        entity: entity(row, "entity")?,
-        remote_id: get(row, "remote_id")?,
-        data: json(row, "data")?,
-        custom_fields: json(row, "custom_fields")?,
-        remote_data,
-        display_name: get(row, "display_name")?,
-        remote_created_at: ts_opt(row, "remote_created_at")?,
-        remote_updated_at: ts_opt(row, "remote_updated_at")?,
-        content_hash: get(row, "content_hash")?,
-        created_at: ts(row, "created_at")?,
-        updated_at: ts(row, "updated_at")?,
-        deleted_at: ts_opt(row, "deleted_at")?,
+        id: at(row, 0)?,
+        workspace_id: at(row, 1)?,
+        connection_id: at(row, 2)?,
+        entity: Entity::parse(&entity_text)
+            .ok_or_else(|| corrupt("entity", format!("unknown entity {entity_text:?}")))?,
+        remote_id: at(row, 4)?,
+        data: json(5, rendered.is_some())?,
+        custom_fields: json(6, rendered.is_some())?,
+        remote_data: json(7, true)?,
+        display_name: at(row, 8)?,
+        remote_created_at: time_opt(9)?,
+        remote_updated_at: time_opt(10)?,
+        content_hash: at(row, 11)?,
+        created_at: time(12)?,
+        updated_at: time(13)?,
+        deleted_at: time_opt(14)?,
+        rendered,
     })
 }
 

@@ -66,6 +66,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "probe_days",
         sql: include_str!("../migrations/0010_probe_days.sql"),
     },
+    Migration {
+        version: 11,
+        name: "rendered_records",
+        sql: include_str!("../migrations/0011_rendered_records.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -22,9 +22,7 @@ use rusqlite::{params, types::Value as SqlValue, Connection as SqlConn, Optional
 use serde_json::Value;
 
 use crate::connections::owner_and_status;
-use crate::decode::{
-    self, all, json_text, micros, micros_opt, optional, RECORD_COLS, RECORD_COLS_LEAN,
-};
+use crate::decode::{self, all, json_text, micros, micros_opt, optional, RECORD_COLS};
 use crate::error::Db;
 use crate::events;
 
@@ -134,8 +132,8 @@ pub(crate) fn apply_page(c: &SqlConn, page: &PageWrite) -> StoreResult<PageOutco
         .prepare_cached(
             "INSERT INTO records (id, workspace_id, connection_id, entity, remote_id, data, \
              custom_fields, remote_data, display_name, remote_created_at, remote_updated_at, \
-             content_hash, created_at, updated_at, deleted_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, NULL)",
+             content_hash, created_at, updated_at, deleted_at, rendered) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, NULL, ?14)",
         )
         .db()?;
     // Two updates: one that leaves `deleted_at` alone, so the common update does not touch the
@@ -144,30 +142,54 @@ pub(crate) fn apply_page(c: &SqlConn, page: &PageWrite) -> StoreResult<PageOutco
         .prepare_cached(
             "UPDATE records SET data = ?2, custom_fields = ?3, remote_data = ?4, \
              display_name = ?5, remote_created_at = ?6, remote_updated_at = ?7, \
-             content_hash = ?8, updated_at = ?9 WHERE id = ?1",
+             content_hash = ?8, updated_at = ?9, rendered = ?10 WHERE id = ?1",
         )
         .db()?;
     let mut revive = c
         .prepare_cached(
             "UPDATE records SET data = ?2, custom_fields = ?3, remote_data = ?4, \
              display_name = ?5, remote_created_at = ?6, remote_updated_at = ?7, \
-             content_hash = ?8, updated_at = ?9, deleted_at = NULL WHERE id = ?1",
+             content_hash = ?8, updated_at = ?9, deleted_at = NULL, rendered = ?10 WHERE id = ?1",
         )
         .db()?;
 
     let mut out = PageOutcome::default();
     let mut changes: Vec<(&'static str, Value)> = Vec::new();
     for r in &page.records {
-        let (kind, id, created_at) = match stored.get(&r.remote_id) {
+        // `Some(revive)`: the stored row is updated (and brought back when `revive`); `None`:
+        // a new row is inserted.
+        let (kind, id, created_at, revive_or_update) = match stored.get(&r.remote_id) {
             // Same content, still live: not written, no event.
             Some(e) if !e.deleted && e.content_hash == r.content_hash => {
                 out.unchanged += 1;
                 continue;
             }
-            Some(e) => {
-                let stmt = if e.deleted { &mut revive } else { &mut update };
+            // A record that reappears after its deletion is created again for readers.
+            Some(e) if e.deleted => ("created", e.id.clone(), e.created_at, Some(true)),
+            Some(e) => ("updated", e.id.clone(), e.created_at, Some(false)),
+            None => ("created", r.id.clone(), page.now, None),
+        };
+        // The event's data and the stored rendering are the same JSON: the record as reads
+        // show it after this write.
+        let data = record_json(&RecordParts {
+            id: &id,
+            remote_id: &r.remote_id,
+            data: &r.data,
+            custom_fields: &r.custom_fields,
+            display_name: r.display_name.as_deref(),
+            remote_created_at: r.remote_created_at,
+            remote_updated_at: r.remote_updated_at,
+            created_at,
+            updated_at: page.now,
+            deleted_at: None,
+            remote_data: None,
+        });
+        let rendered = data.to_string();
+        match revive_or_update {
+            Some(revived) => {
+                let stmt = if revived { &mut revive } else { &mut update };
                 stmt.execute(params![
-                    e.id,
+                    id,
                     json_text(&r.data),
                     json_text(&r.custom_fields),
                     remote_data_text(&r.remote_data),
@@ -176,11 +198,9 @@ pub(crate) fn apply_page(c: &SqlConn, page: &PageWrite) -> StoreResult<PageOutco
                     micros_opt(&r.remote_updated_at),
                     r.content_hash,
                     now,
+                    rendered,
                 ])
                 .db()?;
-                // A record that reappears after its deletion is created again for readers.
-                let kind = if e.deleted { "created" } else { "updated" };
-                (kind, e.id.clone(), e.created_at)
             }
             None => {
                 insert
@@ -198,29 +218,16 @@ pub(crate) fn apply_page(c: &SqlConn, page: &PageWrite) -> StoreResult<PageOutco
                         micros_opt(&r.remote_updated_at),
                         r.content_hash,
                         now,
+                        rendered,
                     ])
                     .db()?;
-                ("created", r.id.clone(), page.now)
             }
-        };
+        }
         if kind == "created" {
             out.created += 1;
         } else {
             out.updated += 1;
         }
-        let data = record_json(&RecordParts {
-            id: &id,
-            remote_id: &r.remote_id,
-            data: &r.data,
-            custom_fields: &r.custom_fields,
-            display_name: r.display_name.as_deref(),
-            remote_created_at: r.remote_created_at,
-            remote_updated_at: r.remote_updated_at,
-            created_at,
-            updated_at: page.now,
-            deleted_at: None,
-            remote_data: None,
-        });
         changes.push((kind, data));
         // A remote id repeated later in the page compares against what was just written.
         stored.insert(
@@ -256,10 +263,16 @@ pub(crate) fn apply_page(c: &SqlConn, page: &PageWrite) -> StoreResult<PageOutco
             .into_iter()
             .map(|r| (r.remote_id.clone(), r))
             .collect();
+        // The rendering follows the deletion (reads with `include_deleted` show `deleted_at`).
+        let mut render = c
+            .prepare_cached("UPDATE records SET rendered = ?2 WHERE id = ?1")
+            .db()?;
         for remote_id in &page.deleted_remote_ids {
             if let Some(r) = by_remote.remove(remote_id) {
                 out.deleted += 1;
-                changes.push(("deleted", stored_json(&r)));
+                let data = stored_json(&r);
+                render.execute(params![r.id, data.to_string()]).db()?;
+                changes.push(("deleted", data));
             }
         }
     }
@@ -347,11 +360,7 @@ pub(crate) fn list(
     entity: Entity,
     q: &RecordQuery,
 ) -> StoreResult<RecordPage> {
-    let cols = if q.with_remote_data {
-        RECORD_COLS
-    } else {
-        RECORD_COLS_LEAN
-    };
+    let cols = decode::record_cols(q.with_remote_data, q.rendered);
     let mut sql = format!(
         "SELECT {cols} FROM records WHERE connection_id = ? AND entity = ? \
          AND workspace_id = ?"

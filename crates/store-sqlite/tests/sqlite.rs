@@ -361,3 +361,79 @@ async fn webhook_rows_decode_strictly() {
         "{got:?}"
     );
 }
+
+/// Rows written before migration 0011 have no rendering: lists asking for renderings decode
+/// their fields as before, and their next write renders them.
+#[tokio::test]
+async fn rows_without_a_rendering_decode_their_fields() {
+    use millwright_core::{
+        record::{content_hash, record_id},
+        Entity,
+    };
+    use millwright_store::{PageWrite, RecordQuery, RecordWrite};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rendered.db");
+    let store = SqliteStore::open(&path).unwrap();
+    store.migrate().await.unwrap();
+    let ws = store.create_workspace(workspace_input(10)).await.unwrap();
+    let (conn, token) = connection_input(&ws.id);
+    store
+        .create_connection(conn.clone(), token, created_event(&conn))
+        .await
+        .unwrap();
+    let e = Entity::Assets;
+    let write = |name: &str| {
+        let data = json!({"name": name});
+        let custom_fields = json!({"Area": "North"});
+        RecordWrite {
+            id: record_id(&conn.id, e, "r1"),
+            remote_id: "r1".into(),
+            content_hash: content_hash(&data, &custom_fields, None),
+            data,
+            custom_fields,
+            remote_data: json!({"raw": true}),
+            display_name: Some(name.into()),
+            remote_created_at: None,
+            remote_updated_at: None,
+        }
+    };
+    let page = |w: RecordWrite| PageWrite {
+        workspace_id: ws.id.clone(),
+        connection_id: conn.id.clone(),
+        entity: e,
+        run_id: None,
+        records: vec![w],
+        deleted_remote_ids: vec![],
+        checkpoint: None,
+        now: time::now(),
+    };
+    store.apply_page(page(write("Pump"))).await.unwrap();
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    raw.execute("UPDATE records SET rendered = NULL", [])
+        .unwrap();
+
+    let q = RecordQuery {
+        limit: 10,
+        rendered: true,
+        ..RecordQuery::default()
+    };
+    let items = store
+        .list_records(&ws.id, &conn.id, e, &q)
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].rendered, None);
+    assert_eq!(items[0].data, json!({"name": "Pump"}));
+    assert_eq!(items[0].custom_fields, json!({"Area": "North"}));
+
+    store.apply_page(page(write("Pump 2"))).await.unwrap();
+    let items = store
+        .list_records(&ws.id, &conn.id, e, &q)
+        .await
+        .unwrap()
+        .items;
+    assert!(items[0].rendered.as_deref().unwrap().contains("\"Pump 2\""));
+    assert_eq!(items[0].data, serde_json::Value::Null);
+}

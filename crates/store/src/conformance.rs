@@ -142,6 +142,7 @@ macro_rules! __conformance_tests {
             list_records_orders_filters_and_keysets,
             list_records_pages_2500_records_exactly_once,
             list_records_reads_remote_data_only_when_asked,
+            records_keep_their_rendering_through_every_write,
             list_events_filters_and_pages_oldest_first,
             idempotent_responses_are_stored_once_and_purged,
             synced_data_is_isolated_between_workspaces,
@@ -2467,26 +2468,26 @@ pub async fn apply_page_creates_updates_skips_unchanged_and_deletes(store: Arc<d
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(
-        stored_a,
-        StoredRecord {
-            id: a.id.clone(),
-            workspace_id: ws.id.clone(),
-            connection_id: conn.id.clone(),
-            entity: e,
-            remote_id: "1".into(),
-            data: a.data.clone(),
-            custom_fields: a.custom_fields.clone(),
-            remote_data: a.remote_data.clone(),
-            display_name: a.display_name.clone(),
-            remote_created_at: a.remote_created_at,
-            remote_updated_at: a.remote_updated_at,
-            content_hash: a.content_hash.clone(),
-            created_at: t0,
-            updated_at: t0,
-            deleted_at: None,
-        }
-    );
+    let mut want_a = StoredRecord {
+        id: a.id.clone(),
+        workspace_id: ws.id.clone(),
+        connection_id: conn.id.clone(),
+        entity: e,
+        remote_id: "1".into(),
+        data: a.data.clone(),
+        custom_fields: a.custom_fields.clone(),
+        remote_data: a.remote_data.clone(),
+        display_name: a.display_name.clone(),
+        remote_created_at: a.remote_created_at,
+        remote_updated_at: a.remote_updated_at,
+        content_hash: a.content_hash.clone(),
+        created_at: t0,
+        updated_at: t0,
+        deleted_at: None,
+        rendered: None,
+    };
+    want_a.rendered = Some(record_view(&want_a).to_string());
+    assert_eq!(stored_a, want_a);
     let events = events_after_creation(&store, &ws.id, 2).await;
     assert_eq!(types(&events), vec!["work_order.created"; 3]);
     for (ev, w) in events.iter().zip([&a, &b, &c]) {
@@ -3348,6 +3349,142 @@ pub async fn list_records_reads_remote_data_only_when_asked(store: Arc<dyn Store
         .unwrap()
         .unwrap();
     assert_eq!(one.remote_data, w.remote_data);
+}
+
+/// Every write keeps the record's rendering (its JSON as reads show it, without
+/// `remote_data`) in step: created, updated, unchanged, deleted and revived. A list asking for
+/// renderings gets them instead of the decoded fields; other reads get both.
+pub async fn records_keep_their_rendering_through_every_write(store: Arc<dyn Store>) {
+    let ws = workspace(&store, 10).await;
+    let (conn, _) = connection(&store, &ws, 1).await;
+    let e = Entity::WorkOrders;
+    let rendering = |r: &StoredRecord| Some(record_view(r).to_string());
+    let mut a = record_write(
+        &conn.id,
+        e,
+        "r-a",
+        json!({"title": "Fix \"pump\" ü", "estimated_hours": 1.5, "assignee_ids": ["x", "y"]}),
+    );
+    a.custom_fields = json!({"Shift": "B", "Nested": {"k": [1, null, true]}});
+    a.remote_created_at = Some(time::now() - chrono::Duration::days(3));
+    a.remote_updated_at = Some(time::now() - chrono::Duration::days(1));
+    rehash(&mut a);
+    let mut b = record_write(&conn.id, e, "r-b", json!({"title": "Oil"}));
+    b.display_name = None;
+    rehash(&mut b);
+    let t1 = time::now();
+    store
+        .apply_page(page_write(
+            &conn,
+            e,
+            None,
+            vec![a.clone(), b.clone()],
+            &[],
+            t1,
+        ))
+        .await
+        .unwrap();
+    let get = |id: String| {
+        let store = store.clone();
+        let (ws, conn) = (ws.id.clone(), conn.id.clone());
+        async move { store.get_record(&ws, &conn, e, &id).await.unwrap().unwrap() }
+    };
+    let stored_a = get(a.id.clone()).await;
+    assert_eq!(stored_a.data, a.data);
+    assert_eq!(stored_a.rendered, rendering(&stored_a));
+    let events = events_after_creation(&store, &ws.id, 50).await;
+    let created: Vec<&Event> = events
+        .iter()
+        .filter(|ev| ev.event_type == "work_order.created")
+        .collect();
+    assert_eq!(created.len(), 2);
+    assert_eq!(Some(created[0].data.to_string()), stored_a.rendered);
+
+    let rendered_q = RecordQuery {
+        limit: 10,
+        rendered: true,
+        include_deleted: true,
+        ..RecordQuery::default()
+    };
+    let check_list = |mut want: Vec<StoredRecord>| {
+        want.sort_by(|x, y| (x.updated_at, &x.id).cmp(&(y.updated_at, &y.id)));
+        let store = store.clone();
+        let (ws, conn, q) = (ws.id.clone(), conn.id.clone(), rendered_q.clone());
+        async move {
+            let page = store.list_records(&ws, &conn, e, &q).await.unwrap();
+            assert_eq!(record_ids(&page.items), record_ids(&want));
+            for (got, want) in page.items.iter().zip(&want) {
+                assert_eq!(got.rendered, rendering(want), "{}", got.id);
+                // Not decoded: the rendering says it all.
+                assert_eq!(got.data, serde_json::Value::Null);
+                assert_eq!(got.custom_fields, serde_json::Value::Null);
+                assert_eq!(
+                    (got.updated_at, got.deleted_at),
+                    (want.updated_at, want.deleted_at)
+                );
+            }
+            // Without asking, the fields are decoded and the rendering comes along.
+            let plain = RecordQuery {
+                rendered: false,
+                ..q
+            };
+            let page = store.list_records(&ws, &conn, e, &plain).await.unwrap();
+            let lean: Vec<StoredRecord> = want
+                .into_iter()
+                .map(|r| StoredRecord {
+                    remote_data: serde_json::Value::Null,
+                    ..r
+                })
+                .collect();
+            assert_eq!(page.items, lean);
+        }
+    };
+    let stored_b = get(b.id.clone()).await;
+    assert_eq!(stored_b.rendered, rendering(&stored_b));
+    check_list(vec![stored_a.clone(), stored_b.clone()]).await;
+
+    // Updated: new fields and `updated_at`; unchanged: the rendering stays as it was.
+    let t2 = t1 + chrono::Duration::seconds(5);
+    a.data["title"] = json!("Fixed");
+    rehash(&mut a);
+    store
+        .apply_page(page_write(
+            &conn,
+            e,
+            None,
+            vec![a.clone(), b.clone()],
+            &[],
+            t2,
+        ))
+        .await
+        .unwrap();
+    let updated_a = get(a.id.clone()).await;
+    assert_eq!(updated_a.updated_at, t2);
+    assert_eq!(updated_a.rendered, rendering(&updated_a));
+    assert!(updated_a.rendered.as_deref().unwrap().contains("\"Fixed\""));
+    assert_eq!(get(b.id.clone()).await, stored_b);
+
+    // Deleted: the rendering shows `deleted_at`.
+    let t3 = t2 + chrono::Duration::seconds(5);
+    store
+        .apply_page(page_write(&conn, e, None, vec![], &["r-b"], t3))
+        .await
+        .unwrap();
+    let deleted_b = get(b.id.clone()).await;
+    assert_eq!(deleted_b.deleted_at, Some(t3));
+    assert_eq!(deleted_b.rendered, rendering(&deleted_b));
+    check_list(vec![updated_a.clone(), deleted_b.clone()]).await;
+
+    // Revived: created again for readers, `deleted_at` null again.
+    let t4 = t3 + chrono::Duration::seconds(5);
+    store
+        .apply_page(page_write(&conn, e, None, vec![b.clone()], &[], t4))
+        .await
+        .unwrap();
+    let revived_b = get(b.id.clone()).await;
+    assert_eq!(revived_b.deleted_at, None);
+    assert_eq!(revived_b.rendered, rendering(&revived_b));
+    check_list(vec![updated_a, revived_b]).await;
 }
 
 pub async fn list_records_orders_filters_and_keysets(store: Arc<dyn Store>) {

@@ -38,6 +38,11 @@ pub struct StoredRecord {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub deleted_at: Option<Timestamp>,
+    /// The record's JSON as the unified API shows it before field mappings and without
+    /// `remote_data`: [`millwright_core::record::record_json`] as compact text, written with the
+    /// record (and by a deletion) so that reads can send it without decoding and re-encoding. `None` for rows not rewritten since
+    /// the column was added, and in lists not asking for it.
+    pub rendered: Option<String>,
 }
 
 /// One transaction's worth of changes to one entity of one connection: a sync page, or a
@@ -86,6 +91,9 @@ pub struct RecordQuery {
     pub filters: Vec<(String, String)>,
     /// Load each record's `remote_data` (the largest column); when `false` it reads as `null`.
     pub with_remote_data: bool,
+    /// Serve each record's stored rendering: records that have one come back with `rendered`
+    /// set and `data` and `custom_fields` left `null`, undecoded; the others decode as usual.
+    pub rendered: bool,
 }
 
 /// A page of records with the keyset position of the last one when more exist.

@@ -6,10 +6,8 @@ use axum::{
     extract::{Path, State},
     http::{HeaderMap, Uri},
     response::Response,
-    Json,
 };
 use millwright_core::Entity;
-use serde_json::Value;
 
 use super::{records, writes};
 use crate::{
@@ -32,7 +30,7 @@ macro_rules! entity_routes {
             state: State<AppState>,
             auth: ConnectionAuth,
             query: ApiQuery<Vec<(String, String)>>,
-        ) -> ApiResult<Json<List<Value>>> {
+        ) -> ApiResult<Response> {
             records::list(state, auth, $entity, query).await
         }
 
@@ -50,7 +48,7 @@ macro_rules! entity_routes {
             auth: ConnectionAuth,
             id: Path<String>,
             query: ApiQuery<Vec<(String, String)>>,
-        ) -> ApiResult<Json<Value>> {
+        ) -> ApiResult<Response> {
             records::get(state, auth, $entity, id, query).await
         }
 

@@ -3,7 +3,8 @@
 
 use axum::{
     extract::{Path, State},
-    Json,
+    http::{header, HeaderValue},
+    response::{IntoResponse, Response},
 };
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use millwright_core::{
@@ -15,8 +16,7 @@ use millwright_store::{Connection, RecordQuery, StoredRecord};
 use serde_json::Value;
 
 use crate::{
-    auth::ConnectionAuth, extract::ApiQuery, field_mappings, pagination::List, state::AppState,
-    ApiError, ApiResult,
+    auth::ConnectionAuth, extract::ApiQuery, field_mappings, state::AppState, ApiError, ApiResult,
 };
 
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
@@ -158,13 +158,59 @@ pub fn view(r: &StoredRecord, connection: &Connection, include_remote: bool) -> 
     })
 }
 
+/// Whether a record's stored rendering is exactly what [`view`] makes of it: no field mapping of
+/// the connection touches the entity (`field_mappings::apply` does nothing then) and
+/// `remote_data` is not asked for.
+fn rendering_serves(connection: &Connection, entity: Entity, include_remote: bool) -> bool {
+    !include_remote && connection.field_mappings.get(entity.as_str()).is_none()
+}
+
+/// Appends the record as the API shows it: its stored rendering when that serves, otherwise
+/// [`view`] encoded (rows written before the rendering existed, mappings, `remote_data`).
+fn write_record(
+    out: &mut Vec<u8>,
+    r: &StoredRecord,
+    connection: &Connection,
+    include_remote: bool,
+) {
+    match &r.rendered {
+        Some(text) if rendering_serves(connection, r.entity, include_remote) => {
+            out.extend_from_slice(text.as_bytes())
+        }
+        _ => serde_json::to_writer(&mut *out, &view(r, connection, include_remote))
+            .expect("a JSON value encodes into a Vec"),
+    }
+}
+
+/// A JSON answer from bytes already encoded, with the header `axum::Json` would set.
+fn json_bytes(body: Vec<u8>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
 /// `GET /{entity}`.
 pub async fn list(
+    state: State<AppState>,
+    auth: ConnectionAuth,
+    entity: Entity,
+    query: ApiQuery<Vec<(String, String)>>,
+) -> ApiResult<Response> {
+    list_body(state, auth, entity, query).await.map(json_bytes)
+}
+
+/// The body of `GET /{entity}`: `{"data": [...], "next_cursor": ...}` as JSON bytes.
+pub async fn list_body(
     State(state): State<AppState>,
     auth: ConnectionAuth,
     entity: Entity,
     ApiQuery(pairs): ApiQuery<Vec<(String, String)>>,
-) -> ApiResult<Json<List<Value>>> {
+) -> ApiResult<Vec<u8>> {
     auth.require(Scope::Read)?;
     auth.require_usable()?;
     let mut q = RecordQuery {
@@ -217,25 +263,36 @@ pub async fn list(
             }
         }
     }
-    // The raw record is read only when shown or when a field mapping reads from it.
-    q.with_remote_data = include_remote
-        || auth
-            .connection
-            .field_mappings
-            .get(entity.as_str())
-            .is_some();
+    let rendered = rendering_serves(&auth.connection, entity, include_remote);
+    // The raw record is read only when shown or when a field mapping reads from it, that is
+    // exactly when the stored renderings do not serve.
+    q.with_remote_data = !rendered;
+    q.rendered = rendered;
     let page = state
         .store
         .list_records(&auth.workspace.id, &auth.connection_id, entity, &q)
         .await?;
-    Ok(Json(List {
-        data: page
+    // `pagination::List` encoded by hand, byte for byte as serde_json would, so that stored
+    // renderings are copied in rather than decoded and encoded again.
+    let mut body = Vec::with_capacity(
+        64 + page
             .items
             .iter()
-            .map(|r| view(r, &auth.connection, include_remote))
-            .collect(),
-        next_cursor: page.next_after.map(|(at, id)| encode_cursor(&at, &id)),
-    }))
+            .map(|r| r.rendered.as_ref().map_or(1024, String::len) + 1)
+            .sum::<usize>(),
+    );
+    body.extend_from_slice(b"{\"data\":[");
+    for (i, r) in page.items.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        write_record(&mut body, r, &auth.connection, include_remote);
+    }
+    body.extend_from_slice(b"],\"next_cursor\":");
+    let next_cursor = page.next_after.map(|(at, id)| encode_cursor(&at, &id));
+    serde_json::to_writer(&mut body, &next_cursor).expect("a cursor encodes into a Vec");
+    body.push(b'}');
+    Ok(body)
 }
 
 /// `GET /{entity}/{id}`.
@@ -245,7 +302,7 @@ pub async fn get(
     entity: Entity,
     Path(id): Path<String>,
     ApiQuery(pairs): ApiQuery<Vec<(String, String)>>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     auth.require(Scope::Read)?;
     auth.require_usable()?;
     let mut include_remote = false;
@@ -264,7 +321,9 @@ pub async fn get(
         .get_record(&auth.workspace.id, &auth.connection_id, entity, &id)
         .await?
         .ok_or_else(|| ApiError::not_found(entity.event_name()))?;
-    Ok(Json(view(&r, &auth.connection, include_remote)))
+    let mut body = Vec::with_capacity(r.rendered.as_ref().map_or(1024, String::len));
+    write_record(&mut body, &r, &auth.connection, include_remote);
+    Ok(json_bytes(body))
 }
 
 #[cfg(test)]

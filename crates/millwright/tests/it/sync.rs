@@ -639,3 +639,169 @@ async fn disconnect_during_a_run_writes_nothing_after() {
     .await;
     assert_error(&refused, 409, "CONNECTION_DISCONNECTED", "conflict_error");
 }
+
+/// A list answer as bytes, and the same answer as reads built it before records kept their
+/// rendering: the `include=remote_data` answer (which never uses a rendering) with
+/// `remote_data` taken out, encoded again by serde_json (sorted keys, compact).
+async fn list_bytes_and_reference(env: &TestEnv, token: &str, query: &str) -> (String, String) {
+    entity_bytes_and_reference(env, token, "work-orders", query).await
+}
+
+async fn entity_bytes_and_reference(
+    env: &TestEnv,
+    token: &str,
+    path: &str,
+    query: &str,
+) -> (String, String) {
+    let get = |url: String| async move {
+        let r = env.req(Method::GET, &url, token).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()["content-type"], "application/json");
+        r.text().await.unwrap()
+    };
+    let fast = get(format!("/api/v1/{path}?page_size=1000{query}")).await;
+    let slow = get(format!(
+        "/api/v1/{path}?page_size=1000{query}&include=remote_data"
+    ))
+    .await;
+    let mut reference: Value = serde_json::from_str(&slow).unwrap();
+    for r in reference["data"].as_array_mut().unwrap() {
+        assert!(r["remote_data"].is_object(), "{r}");
+        r.as_object_mut().unwrap().remove("remote_data");
+    }
+    (fast, serde_json::to_string(&reference).unwrap())
+}
+
+/// List and single reads send each record's stored rendering when no field mapping applies:
+/// byte for byte the JSON reads built before, with and without custom fields, after updates,
+/// deletions and writes through the API; a mapping of the entity still changes the answer.
+#[tokio::test]
+async fn rendered_reads_are_byte_for_byte_the_built_ones() {
+    let env = TestEnv::start().await;
+    let ws = env.workspace(10).await;
+    let (con, token) = connect_all_history(&env, &ws).await;
+    initial_sync_done(&env, &token).await;
+
+    let (fast, reference) = list_bytes_and_reference(&env, &token, "").await;
+    assert_eq!(fast, reference);
+    let list: Value = serde_json::from_str(&fast).unwrap();
+    let items = list["data"].as_array().unwrap();
+    assert_eq!(items.len(), 20);
+    // Every entity the simulator serves, records with custom fields and without.
+    let (mut with_custom, mut without_custom) = (0, 0);
+    let (_, status) = env
+        .call(Method::GET, "/api/v1/sync-status", &token, None)
+        .await;
+    for e in status["data"].as_array().unwrap() {
+        let path = e["entity"].as_str().unwrap().replace('_', "-");
+        let (fast, reference) = entity_bytes_and_reference(&env, &token, &path, "").await;
+        assert_eq!(fast, reference, "{path}");
+        let list: Value = serde_json::from_str(&fast).unwrap();
+        for r in list["data"].as_array().unwrap() {
+            if r["custom_fields"].as_object().unwrap().is_empty() {
+                without_custom += 1;
+            } else {
+                with_custom += 1;
+            }
+        }
+    }
+    assert!(
+        with_custom > 0 && without_custom > 0,
+        "{with_custom} {without_custom}"
+    );
+    // A single read is the list's item, byte for byte.
+    for item in items.iter().take(3) {
+        let r = env
+            .req(
+                Method::GET,
+                &format!("/api/v1/work-orders/{}", item["id"].as_str().unwrap()),
+                &token,
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.text().await.unwrap(), item.to_string());
+    }
+    // A short page carries its cursor after the renderings.
+    let (fast, reference) = list_bytes_and_reference(&env, &token, "&page_size=7").await;
+    assert_eq!(fast, reference);
+    assert!(fast.contains("\"next_cursor\":\""), "{fast}");
+
+    // Updated and deleted at the source, then a full run: the renderings follow.
+    let before = run_ids(&env, &ws, &con).await;
+    sim_ids(&env, "work_orders", "update", 3).await;
+    sim_ids(&env, "work_orders", "delete", 2).await;
+    let (s, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/sync",
+            &token,
+            Some(json!({"entities": ["work_orders"], "full": true})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    let run = next_run(&env, &ws, &con, "work_orders", &before).await;
+    assert_eq!(run["status"], "completed", "{run}");
+    assert_eq!(run["deleted"], 2, "{run}");
+    let (fast, reference) = list_bytes_and_reference(&env, &token, "&include_deleted=true").await;
+    assert_eq!(fast, reference);
+    let all: Value = serde_json::from_str(&fast).unwrap();
+    let deleted: Vec<&Value> = all["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| !r["deleted_at"].is_null())
+        .collect();
+    assert_eq!(deleted.len(), 2, "{fast}");
+
+    // A write through the API stores the new rendering too.
+    let live = all["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["deleted_at"].is_null())
+        .unwrap();
+    let (s, written) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/work-orders/{}", live["id"].as_str().unwrap()),
+            &token,
+            Some(json!({"title": "Rendered again"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{written}");
+    let (fast, reference) = list_bytes_and_reference(&env, &token, "").await;
+    assert_eq!(fast, reference);
+    assert!(fast.contains("Rendered again"));
+
+    // A mapping of another entity leaves work orders on their renderings.
+    let (s, body) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/connections/{con}"),
+            &ws.key,
+            Some(json!({"field_mappings": {"assets": {"fields": {"description": "name"}}}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let (fast, reference) = list_bytes_and_reference(&env, &token, "").await;
+    assert_eq!(fast, reference);
+    // A mapping of work orders (a custom field and a remap) is applied, not the rendering.
+    let (s, body) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/connections/{con}"),
+            &ws.key,
+            Some(json!({"field_mappings": {"work_orders": {"custom_fields": {"raw_title": "title"}, "fields": {"description": "title"}}}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let (mapped, reference) = list_bytes_and_reference(&env, &token, "").await;
+    assert_eq!(mapped, reference);
+    let mapped: Value = serde_json::from_str(&mapped).unwrap();
+    for r in mapped["data"].as_array().unwrap() {
+        assert!(r["custom_fields"].get("raw_title").is_some(), "{r}");
+        assert_eq!(r["description"], r["custom_fields"]["raw_title"], "{r}");
+    }
+}

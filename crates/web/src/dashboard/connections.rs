@@ -502,12 +502,16 @@ async fn detail(
 /// applied), pretty-printed; or why there is none.
 async fn preview_record(state: &AppState, auth: ConnectionAuth, entity: Entity) -> String {
     let q = ApiQuery(vec![("page_size".to_string(), "1".to_string())]);
-    match records::list(State(state.clone()), auth, entity, q).await {
-        Ok(Json(list)) => match list.data.first() {
+    let list = match records::list_body(State(state.clone()), auth, entity, q).await {
+        Ok(body) => serde_json::from_slice::<serde_json::Value>(&body),
+        Err(e) => return describe(&e),
+    };
+    match list {
+        Ok(list) => match list["data"].get(0) {
             Some(r) => pretty(r),
             None => format!("No {} synced yet.", entity.as_str().replace('_', " ")),
         },
-        Err(e) => describe(&e),
+        Err(e) => format!("The list did not parse: {e}"),
     }
 }
 
