@@ -5,7 +5,7 @@ use chrono::Duration;
 use millwright_core::time::Timestamp;
 use millwright_store::{
     BrowserSession, DashboardStore, NewBrowserSession, SignInThrottle, StoreError, StoreResult,
-    ThrottlePolicy,
+    ThrottlePolicy, SESSION_TOUCH_EVERY,
 };
 use sqlx::{postgres::PgRow, Row};
 
@@ -70,14 +70,23 @@ impl DashboardStore for PostgresStore {
         now: Timestamp,
         idle_timeout: Duration,
     ) -> StoreResult<Option<BrowserSession>> {
+        // One statement: the live session, updated only when last seen a minute or more ago
+        // (browsing does not write a row version per page).
         let row = sqlx::query(
-            "UPDATE browser_sessions SET last_seen_at = $2 \
-             WHERE id_hash = $1 AND revoked_at IS NULL AND expires_at > $2 \
-             AND last_seen_at > $3 RETURNING *",
+            "WITH live AS ( \
+                 SELECT * FROM browser_sessions \
+                 WHERE id_hash = $1 AND revoked_at IS NULL AND expires_at > $2 \
+                   AND last_seen_at > $3), \
+             moved AS ( \
+                 UPDATE browser_sessions b SET last_seen_at = $2 FROM live \
+                 WHERE b.id_hash = live.id_hash AND live.last_seen_at <= $4 RETURNING b.*) \
+             SELECT * FROM moved \
+             UNION ALL SELECT * FROM live WHERE NOT EXISTS (SELECT 1 FROM moved)",
         )
         .bind(id_hash)
         .bind(now)
         .bind(now - idle_timeout)
+        .bind(now - SESSION_TOUCH_EVERY)
         .fetch_optional(&self.pool)
         .await
         .map_err(db_err)?;

@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration};
 use millwright_core::time::Timestamp;
 use millwright_store::{
     BrowserSession, DashboardStore, NewBrowserSession, SignInThrottle, StoreError, StoreResult,
-    ThrottlePolicy,
+    ThrottlePolicy, SESSION_TOUCH_EVERY,
 };
 use rusqlite::{params, Row};
 
@@ -86,10 +86,34 @@ impl DashboardStore for SqliteStore {
         now: Timestamp,
         idle_timeout: Duration,
     ) -> StoreResult<Option<BrowserSession>> {
+        let idle_cutoff = micros(&(now - idle_timeout));
+        let sql = format!(
+            "SELECT {SESSION_COLS} FROM browser_sessions \
+             WHERE id_hash = ?1 AND revoked_at IS NULL AND expires_at > ?2 AND last_seen_at > ?3"
+        );
+        // Read first, on the read pool: a session seen within the last minute is returned as
+        // it is, without taking the single writer.
+        let hash = id_hash.to_owned();
+        let live = self
+            .pool
+            .read(move |c| {
+                optional(
+                    c.prepare_cached(&sql).db()?,
+                    params![hash, micros(&now), idle_cutoff],
+                    session,
+                )
+            })
+            .await?;
+        match live {
+            None => return Ok(None),
+            Some(s) if s.last_seen_at > now - SESSION_TOUCH_EVERY => return Ok(Some(s)),
+            Some(_) => {}
+        }
         let id_hash = id_hash.to_owned();
-        let idle_cutoff = now - idle_timeout;
         self.pool
             .write(move |tx| {
+                // The same conditions again under the write lock: a sign-out or expiry between
+                // the read and now wins.
                 let sql = format!(
                     "UPDATE browser_sessions SET last_seen_at = ?2 \
                      WHERE id_hash = ?1 AND revoked_at IS NULL AND expires_at > ?2 \
@@ -97,7 +121,7 @@ impl DashboardStore for SqliteStore {
                 );
                 optional(
                     tx.prepare_cached(&sql).db()?,
-                    params![id_hash, micros(&now), micros(&idle_cutoff)],
+                    params![id_hash, micros(&now), idle_cutoff],
                     session,
                 )
             })

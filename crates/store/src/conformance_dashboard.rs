@@ -93,6 +93,25 @@ pub async fn browser_sessions_round_trip_touch_and_revoke(store: Arc<dyn Store>)
             ..expected.clone()
         })
     );
+    // Used again within a minute: returned as it is, nothing written.
+    let soon = later + Duration::seconds(30);
+    assert_eq!(
+        store
+            .touch_browser_session(&input.id_hash, soon, Duration::hours(12))
+            .await
+            .unwrap(),
+        touched,
+        "last_seen_at moves at most once a minute"
+    );
+    let a_minute_on = later + crate::SESSION_TOUCH_EVERY;
+    assert_eq!(
+        store
+            .touch_browser_session(&input.id_hash, a_minute_on, Duration::hours(12))
+            .await
+            .unwrap()
+            .map(|s| s.last_seen_at),
+        Some(a_minute_on)
+    );
     let unknown = secrets::hash_token("not a session");
     assert_eq!(
         store

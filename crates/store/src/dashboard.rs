@@ -14,6 +14,10 @@ use millwright_core::time::Timestamp;
 
 use crate::StoreResult;
 
+/// How stale a session's `last_seen_at` may get before a touch writes it: the idle timeout is
+/// hours, so minute precision is plenty.
+pub const SESSION_TOUCH_EVERY: Duration = Duration::minutes(1);
+
 /// A signed-in browser.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BrowserSession {
@@ -83,9 +87,10 @@ pub trait DashboardStore: Send + Sync {
     /// secret never repeats; this guards against a broken generator).
     async fn create_browser_session(&self, new: NewBrowserSession) -> StoreResult<BrowserSession>;
 
-    /// The live session with this hash, its `last_seen_at` moved to `now`, in one atomic
-    /// statement. `None` (and nothing written) when unknown, revoked, past `expires_at`, or idle
-    /// for `idle_timeout` or longer.
+    /// The live session with this hash, its `last_seen_at` moved to `now` when it is at least
+    /// [`SESSION_TOUCH_EVERY`] old (a session used more often is only read, so browsing the
+    /// dashboard does not take the database's write path on every page). `None` (and nothing
+    /// written) when unknown, revoked, past `expires_at`, or idle for `idle_timeout` or longer.
     async fn touch_browser_session(
         &self,
         id_hash: &str,
