@@ -48,13 +48,7 @@ macro_rules! link_conformance_suite {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __link_conformance_tests {
-    (@names) => {
-        $crate::__link_conformance_tests!(@list @names)
-    };
-    (@tests $module:ident $make:expr) => {
-        $crate::__link_conformance_tests!(@list @tests $module $make);
-    };
-    (@list $($how:tt)+) => {
+    ($($how:tt)+) => {
         $crate::__conformance_expand! {
             $($how)+;
             link_session_round_trip_and_lookup,
