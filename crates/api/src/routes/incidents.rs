@@ -310,6 +310,28 @@ fn timestamp(p: &mut Problems, field: &str, v: &str) -> Option<Timestamp> {
 
 /// Every id must be a component of the status page or, for a workspace's own incidents, one
 /// of its connections. Returns the ids without duplicates, in the given order.
+/// Checks the fields incidents and maintenances share (each only when given), adding problems
+/// to `p`; returns the checked component ids.
+async fn check_shared(
+    state: &AppState,
+    scope: Option<&str>,
+    p: &mut Problems,
+    name: Option<&str>,
+    body: Option<&str>,
+    components: Option<Vec<String>>,
+) -> ApiResult<Option<Vec<String>>> {
+    if let Some(name) = name {
+        validate::name(p, "name", name);
+    }
+    if let Some(text) = body {
+        body_text(p, "body", text);
+    }
+    match components {
+        Some(list) => Ok(Some(component_ids(state, scope, p, list).await?)),
+        None => Ok(None),
+    }
+}
+
 async fn component_ids(
     state: &AppState,
     scope: Option<&str>,
@@ -406,15 +428,16 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<IncidentView>)> {
     let scope = scope(&state, &ws);
     let mut p = Problems::default();
-    validate::name(&mut p, "name", &body.name);
-    body_text(&mut p, "body", &body.body);
-    let components = component_ids(
+    let components = check_shared(
         &state,
         scope.as_deref(),
         &mut p,
-        body.component_ids.unwrap_or_default(),
+        Some(&body.name),
+        Some(&body.body),
+        Some(body.component_ids.unwrap_or_default()),
     )
-    .await?;
+    .await?
+    .unwrap_or_default();
     p.into_result()?;
     let incident = state
         .store
@@ -490,16 +513,15 @@ pub async fn patch(
     let scope = scope(&state, &ws);
     load(&state, scope.as_deref(), &id, IncidentKind::Incident).await?;
     let mut p = Problems::default();
-    if let Some(name) = &body.name {
-        validate::name(&mut p, "name", name);
-    }
-    if let Some(text) = &body.body {
-        body_text(&mut p, "body", text);
-    }
-    let components = match body.component_ids {
-        Some(list) => Some(component_ids(&state, scope.as_deref(), &mut p, list).await?),
-        None => None,
-    };
+    let components = check_shared(
+        &state,
+        scope.as_deref(),
+        &mut p,
+        body.name.as_deref(),
+        body.body.as_deref(),
+        body.component_ids,
+    )
+    .await?;
     p.into_result()?;
     let patch = IncidentPatch {
         update_id: ids::new_id(INCIDENT_UPDATE_PREFIX),
@@ -536,8 +558,6 @@ pub async fn create_maintenance(
 ) -> ApiResult<(StatusCode, Json<IncidentView>)> {
     let scope = scope(&state, &ws);
     let mut p = Problems::default();
-    validate::name(&mut p, "name", &body.name);
-    body_text(&mut p, "body", &body.body);
     let from = timestamp(&mut p, "scheduled_for", &body.scheduled_for);
     let until = timestamp(&mut p, "scheduled_until", &body.scheduled_until);
     if let (Some(from), Some(until)) = (from, until) {
@@ -545,13 +565,16 @@ pub async fn create_maintenance(
             p.add("scheduled_until", "must be after scheduled_for");
         }
     }
-    let components = component_ids(
+    let components = check_shared(
         &state,
         scope.as_deref(),
         &mut p,
-        body.component_ids.unwrap_or_default(),
+        Some(&body.name),
+        Some(&body.body),
+        Some(body.component_ids.unwrap_or_default()),
     )
-    .await?;
+    .await?
+    .unwrap_or_default();
     p.into_result()?;
     let maintenance = state
         .store
@@ -629,12 +652,6 @@ pub async fn patch_maintenance(
     let scope = scope(&state, &ws);
     let current = load(&state, scope.as_deref(), &id, IncidentKind::Maintenance).await?;
     let mut p = Problems::default();
-    if let Some(name) = &body.name {
-        validate::name(&mut p, "name", name);
-    }
-    if let Some(text) = &body.body {
-        body_text(&mut p, "body", text);
-    }
     let from = body
         .scheduled_for
         .as_deref()
@@ -651,10 +668,15 @@ pub async fn patch_maintenance(
             p.add("scheduled_until", "must be after scheduled_for");
         }
     }
-    let components = match body.component_ids {
-        Some(list) => Some(component_ids(&state, scope.as_deref(), &mut p, list).await?),
-        None => None,
-    };
+    let components = check_shared(
+        &state,
+        scope.as_deref(),
+        &mut p,
+        body.name.as_deref(),
+        body.body.as_deref(),
+        body.component_ids,
+    )
+    .await?;
     p.into_result()?;
     let patch = IncidentPatch {
         update_id: ids::new_id(INCIDENT_UPDATE_PREFIX),
