@@ -1,6 +1,6 @@
 //! The test harness: a server, a simulator and helpers to act as a user would.
 
-use std::time::Duration;
+use std::{future::Future, time::Duration};
 
 use millwright::{
     admin,
@@ -232,4 +232,23 @@ pub async fn keyed(
         .get("idempotent-replayed")
         .is_some_and(|v| v == "true");
     (status, replayed, resp.json().await.unwrap())
+}
+
+/// Polls `check` every 100 ms until it answers `Some`, failing after 60 s with `what`.
+pub async fn until<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -2,31 +2,10 @@
 //! through an outage, recovers, and has its credentials rotated; the connection's status, its
 //! events, its probe history and the simulator's request counts must all tell the same story.
 
-use std::{future::Future, time::Duration};
-
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::common::*;
-
-/// Polls `check` every 100 ms until it answers `Some`, failing after 60 s with `what`.
-async fn until<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 async fn connection(env: &TestEnv, ws: &Workspace, con: &str) -> Value {
     let (status, body) = env

@@ -4,8 +4,6 @@
 //! and the uptime buckets must all tell the same story. Manual incidents and maintenances go
 //! through the API, with their errors and the isolation between workspaces.
 
-use std::{future::Future, time::Duration};
-
 use chrono::{DateTime, Utc};
 use millwright::{config::Config, server};
 use millwright_store::{
@@ -17,25 +15,6 @@ use serde_json::{json, Value};
 use crate::common::*;
 
 const MAINTAINX: &str = "connector.maintainx";
-
-/// Polls `check` every 100 ms until it answers `Some`, failing after 60 s with `what`.
-async fn until<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 /// Short probe and evaluation intervals, so a test sees each transition within seconds.
 fn fast(c: &mut Config) {

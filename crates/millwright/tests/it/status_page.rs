@@ -3,7 +3,7 @@
 //! types, enums, nulls, nesting), the HTML page against the same data, and per-workspace pages
 //! for privacy (404 until published, only that workspace's connections).
 
-use std::{future::Future, time::Duration};
+use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset};
 use millwright_core::{ids, time};
@@ -43,25 +43,6 @@ const INCIDENT_STATUSES: [&str; 5] = [
     "postmortem",
 ];
 const MAINTENANCE_STATUSES: [&str; 4] = ["scheduled", "in_progress", "verifying", "completed"];
-
-/// Polls `check` every 100 ms until it answers `Some`, failing after 60 s with `what`.
-async fn until<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 /// An anonymous GET, as a browser or a status widget makes it.
 async fn get(env: &TestEnv, path: &str) -> (StatusCode, HeaderMap, String) {
